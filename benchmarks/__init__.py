@@ -1,0 +1,1 @@
+"""Throughput and latency benchmarks: ``python benchmarks/bench.py --help``."""

@@ -1,0 +1,38 @@
+"""Backburner: durable background jobs for Python.
+
+>>> from backburner import Backburner
+>>> app = Backburner("sqlite:///jobs.db")
+>>> @app.job
+... def send_email(to: str) -> None: ...
+>>> send_email.enqueue("ann@example.com")
+'1'
+"""
+
+from ._app import Backburner
+from ._context import JobCancelled, JobContext, current_job
+from ._cron import Cron
+from ._jobs import JobFunction
+from ._records import Job, JobError, RecurringJob, ServerInfo, StateChange, Stats
+from ._retry import Retry
+from ._settings import Settings
+from ._states import JobState
+from .storage._url import StorageError
+
+__all__ = [
+    "Backburner",
+    "Cron",
+    "Job",
+    "JobCancelled",
+    "JobContext",
+    "JobError",
+    "JobFunction",
+    "JobState",
+    "RecurringJob",
+    "Retry",
+    "ServerInfo",
+    "Settings",
+    "StateChange",
+    "Stats",
+    "StorageError",
+    "current_job",
+]

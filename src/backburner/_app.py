@@ -1,0 +1,308 @@
+"""``Backburner``: the app object that registers jobs, stores them and runs servers."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+import signal
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any, ParamSpec, TypeVar, overload
+
+from ._client import Client, utcnow
+from ._jobs import JobFunction, JobOptions, When, default_name
+from ._manage import JobManager
+from ._records import Stats
+from ._recurring import RecurringManager
+from ._retry import Retry
+from ._settings import Settings
+from ._states import ContinueOn, JobState
+from .server.server import DEFAULT_RETENTION, Server, ServerOptions, run_in_thread
+from .storage import Storage, open_storage
+from .storage._url import StorageError, redact
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+log = logging.getLogger("backburner")
+
+
+class Backburner:
+    """Define jobs, enqueue them, and run servers that execute them.
+
+    >>> app = Backburner("sqlite:///jobs.db")
+    >>> @app.job
+    ... def resize(photo_id: int, width: int = 800) -> dict: ...
+    >>> job_id = resize.enqueue(1, width=400)
+    >>> with app.start_server(queues=["default"], workers=4):
+    ...     app.jobs.wait(job_id, timeout=10)
+
+    ``url`` picks the storage (``BACKBURNER_URL`` when omitted, else ``sqlite:///backburner.db``);
+    ``retention`` how long finished jobs are kept per state (None keeps them for good).
+    Other keyword options go to the storage backend (for PostgreSQL: ``pool_max_size``,
+    ``pool_timeout``, ``notifications`` ...).
+    Storage opens on first use, so importing a module that defines an app touches nothing.
+    """
+
+    def __init__(
+        self,
+        url: str | None = None,
+        *,
+        schema: str | None = None,
+        auto_migrate: bool | None = None,
+        retention: Mapping[JobState, dt.timedelta | None]
+        | Mapping[str, dt.timedelta | None]
+        | None = None,
+        settings: Settings | None = None,
+        storage: Storage | None = None,
+        **storage_options: Any,
+    ) -> None:
+        self.settings = settings or Settings()
+        self.storage_url = redact(url or self.settings.url)
+        self._url = url or self.settings.url
+        self._storage_options = dict(storage_options)
+        if schema is not None:
+            self._storage_options["schema"] = schema
+        self._auto_migrate = self.settings.auto_migrate if auto_migrate is None else auto_migrate
+        self.retention = dict(DEFAULT_RETENTION)
+        for state, keep in (retention or {}).items():
+            self.retention[JobState(state)] = keep
+        self._storage = storage
+        self._storage_lock = threading.Lock()
+        self._registry: dict[str, JobFunction[..., Any]] = {}
+        self._servers: set[Server] = set()
+        self._client = Client(lambda: self.storage, self._wake_servers)
+        self.jobs = JobManager(lambda: self.storage, self._wake_servers)
+        self.recurring = RecurringManager(self, lambda: self.storage)
+
+    def __repr__(self) -> str:
+        return f"Backburner({self.storage_url!r})"
+
+    # --- storage ---------------------------------------------------------------------
+
+    @property
+    def storage(self) -> Storage:
+        """The storage backend, opened (and migrated, unless turned off) on first use."""
+        if self._storage is None:
+            with self._storage_lock:
+                if self._storage is None:
+                    storage = open_storage(self._url, **self._storage_options)
+                    if self._auto_migrate:
+                        try:
+                            storage.migrate()
+                        except StorageError:
+                            raise
+                        except Exception as error:
+                            storage.close()
+                            raise StorageError(
+                                f"cannot open storage {self.storage_url}: {error}"
+                            ) from error
+                    self._storage = storage
+        return self._storage
+
+    def migrate(self) -> None:
+        """Create or upgrade the storage schema."""
+        self.storage.migrate()
+
+    def close(self) -> None:
+        """Close storage connections. Servers started from this app must be stopped first."""
+        if self._storage is not None:
+            self._storage.close()
+            self._storage = None
+
+    # --- registering jobs ------------------------------------------------------------
+
+    @overload
+    def job(self, func: Callable[P, R], /) -> JobFunction[P, R]: ...
+
+    @overload
+    def job(
+        self,
+        *,
+        name: str | None = None,
+        queue: str = "default",
+        retry: Retry | None = None,
+        timeout: float | None = None,
+        cron: str | None = None,
+        timezone: str | None = None,
+    ) -> Callable[[Callable[P, R]], JobFunction[P, R]]: ...
+
+    def job(  # type: ignore[misc]  # the second overload takes no function, by design
+        self,
+        func: Callable[P, R] | None = None,
+        /,
+        *,
+        name: str | None = None,
+        queue: str = "default",
+        retry: Retry | None = None,
+        timeout: float | None = None,
+        cron: str | None = None,
+        timezone: str | None = None,
+    ) -> JobFunction[P, R] | Callable[[Callable[P, R]], JobFunction[P, R]]:
+        """Register a function (sync or async) as a job: ``@app.job`` or ``@app.job(...)``.
+
+        With ``cron=`` (and optionally ``timezone=``) the job is also a recurring job whose
+        id is the job's name; servers store the schedule when they start.
+        """
+        if timezone is not None and cron is None:
+            raise ValueError("timezone= goes with cron=")
+
+        def register(fn: Callable[P, R]) -> JobFunction[P, R]:
+            options = JobOptions(
+                name=name or default_name(fn), queue=queue, retry=retry, timeout=timeout
+            )
+            existing = self._registry.get(options.name)
+            if existing is not None and existing.func is not fn:
+                raise ValueError(f"a job named {options.name!r} is already registered")
+            if cron is not None:
+                self.recurring.declare(options.name, options.name, cron, timezone=timezone)
+            job = JobFunction(self, fn, options)
+            self._registry[options.name] = job
+            return job
+
+        return register if func is None else register(func)
+
+    def registered(self, name: str) -> JobFunction[..., Any] | None:
+        """The job registered under ``name``, if any."""
+        return self._registry.get(name)
+
+    @property
+    def registry(self) -> Mapping[str, JobFunction[..., Any]]:
+        return dict(self._registry)
+
+    def _resolve(self, job: str | Callable[..., Any]) -> JobOptions:
+        if isinstance(job, JobFunction):
+            return job.options
+        if isinstance(job, str):
+            found = self._registry.get(job)
+            return found.options if found is not None else JobOptions(name=job)
+        for registered in self._registry.values():
+            if registered.func is job:
+                return registered.options
+        raise LookupError(f"{job!r} is not a registered job: decorate it with @app.job")
+
+    # --- client calls by function or name ----------------------------------------------
+
+    def enqueue(self, job: str | Callable[..., Any], /, *args: Any, **kwargs: Any) -> str:
+        """Enqueue a job given as a registered function or a name (maybe registered elsewhere)."""
+        return self._client.enqueue(self._resolve(job), args, kwargs)
+
+    def schedule(
+        self, job: str | Callable[..., Any], when: When, /, *args: Any, **kwargs: Any
+    ) -> str:
+        """Run a job after a delay or at an aware datetime."""
+        return self._client.schedule(self._resolve(job), when, args, kwargs)
+
+    def continue_with(
+        self,
+        job: str | Callable[..., Any],
+        parent_id: str,
+        /,
+        *args: Any,
+        on: ContinueOn = "succeeded",
+        **kwargs: Any,
+    ) -> str:
+        """Run a job once ``parent_id`` has succeeded (or finished, with ``on="finished"``)."""
+        return self._client.continue_with(self._resolve(job), parent_id, on, args, kwargs)
+
+    def stats(self) -> Stats:
+        """How many jobs are in each state, and how many servers are alive."""
+        counts = self.storage.job_counts()
+        # A server killed outright keeps its row until a live one rescues its jobs.
+        alive_since = utcnow() - dt.timedelta(seconds=self.settings.server_timeout)
+        servers = [s for s in self.storage.server_list() if s.heartbeat_at >= alive_since]
+        return Stats(
+            **{state.value: counts.get(state, 0) for state in JobState},
+            servers=len(servers),
+        )
+
+    # --- servers -----------------------------------------------------------------------
+
+    def _server_options(
+        self,
+        queues: Sequence[str] | str | None,
+        workers: int | None,
+        server_timeout: float | None,
+        shutdown_timeout: float | None,
+    ) -> ServerOptions:
+        chosen = queues if queues is not None else self.settings.queues
+        if isinstance(chosen, str):
+            chosen = [q.strip() for q in chosen.split(",") if q.strip()]
+        return ServerOptions(
+            queues=tuple(chosen),
+            workers=workers or self.settings.workers,
+            server_timeout=server_timeout or self.settings.server_timeout,
+            shutdown_timeout=(
+                self.settings.shutdown_timeout if shutdown_timeout is None else shutdown_timeout
+            ),
+            retention=dict(self.retention),
+        )
+
+    def _wake_servers(self, queue: str | None = None) -> None:
+        for server in list(self._servers):
+            server.wake(queue)
+
+    @contextlib.contextmanager
+    def start_server(
+        self,
+        queues: Sequence[str] | str | None = None,
+        workers: int | None = None,
+        *,
+        server_timeout: float | None = None,
+        shutdown_timeout: float | None = None,
+    ) -> Iterator[Server]:
+        """Run a server in a background thread for the ``with`` block; stops gracefully."""
+        options = self._server_options(queues, workers, server_timeout, shutdown_timeout)
+        server = Server(self, options)
+        self.storage  # noqa: B018 - open (and migrate) before the server thread needs it
+        done = run_in_thread(server)
+        self._servers.add(server)
+        try:
+            yield server
+        finally:
+            self._servers.discard(server)
+            server.request_stop()
+            done.result()
+
+    def run_server(
+        self,
+        queues: Sequence[str] | str | None = None,
+        workers: int | None = None,
+        *,
+        server_timeout: float | None = None,
+        shutdown_timeout: float | None = None,
+    ) -> None:
+        """Run a server in this thread until SIGINT or SIGTERM, then stop gracefully.
+
+        A second signal stops at once: running jobs are interrupted and requeued.
+        """
+        options = self._server_options(queues, workers, server_timeout, shutdown_timeout)
+        server = Server(self, options)
+        self.storage  # noqa: B018
+        self._servers.add(server)
+
+        async def main() -> None:
+            loop = asyncio.get_running_loop()
+            signals = 0
+
+            def on_signal(signum: int) -> None:
+                nonlocal signals
+                signals += 1
+                name = signal.Signals(signum).name
+                if signals == 1:
+                    log.info("%s received: stopping gracefully (again to stop at once)", name)
+                    server.request_stop()
+                else:
+                    log.warning("%s received again: interrupting running jobs", name)
+                    server.request_stop(immediately=True)
+
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(signum, on_signal, signum)
+            await server.serve()
+
+        try:
+            asyncio.run(main())
+        finally:
+            self._servers.discard(server)

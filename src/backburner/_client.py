@@ -1,0 +1,133 @@
+"""Turning enqueue, schedule and continue calls into stored jobs."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
+
+from . import _serialization
+from ._jobs import JobOptions, When
+from ._states import ContinueOn, JobState
+from .storage import NewJob, Storage
+
+UTC = dt.UTC
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(UTC)
+
+
+def resolve_when(when: When, now: dt.datetime) -> dt.datetime:
+    """An aware UTC instant from a delay or an aware datetime; a naive datetime is refused."""
+    if isinstance(when, dt.datetime):
+        if when.tzinfo is None or when.utcoffset() is None:
+            raise ValueError(
+                f"naive datetime {when.isoformat()} is ambiguous: give it a time zone, "
+                "e.g. datetime(..., tzinfo=ZoneInfo('Europe/Madrid')) or timezone.utc"
+            )
+        return when.astimezone(UTC)
+    if isinstance(when, dt.timedelta):
+        return now + when
+    if isinstance(when, int | float) and not isinstance(when, bool):
+        return now + dt.timedelta(seconds=when)
+    raise TypeError(f"schedule() takes a timedelta, seconds or an aware datetime, not {when!r}")
+
+
+class Client:
+    """Serializes arguments, decides each new job's state and hands it to storage."""
+
+    def __init__(self, storage: Callable[[], Storage], on_insert: Callable[[str], None]) -> None:
+        self._storage = storage
+        self._on_insert = on_insert
+
+    def _new(
+        self,
+        options: JobOptions,
+        args: Sequence[Any],
+        kwargs: Mapping[str, Any],
+        *,
+        state: JobState,
+        run_at: dt.datetime,
+        reason: str | None = None,
+        **extra: Any,
+    ) -> NewJob:
+        args_text, kwargs_text = _serialization.dumps_arguments(args, kwargs, job=options.name)
+        return NewJob(
+            name=options.name,
+            queue=options.queue,
+            args=args_text,
+            kwargs=kwargs_text,
+            state=state,
+            run_at=run_at,
+            reason=reason,
+            **extra,
+        )
+
+    def _insert(self, jobs: Sequence[NewJob], now: dt.datetime) -> list[str]:
+        ids = self._storage().job_insert_many(jobs, now)
+        for queue in {job.queue for job in jobs}:
+            self._on_insert(queue)
+        return ids
+
+    def enqueue(self, options: JobOptions, args: Sequence[Any], kwargs: Mapping[str, Any]) -> str:
+        now = utcnow()
+        job = self._new(options, args, kwargs, state=JobState.ENQUEUED, run_at=now)
+        return self._insert([job], now)[0]
+
+    def enqueue_many(self, options: JobOptions, calls: Iterable[tuple[Any, ...]]) -> list[str]:
+        now = utcnow()
+        jobs = []
+        for index, call in enumerate(calls):
+            if not isinstance(call, tuple | list):
+                raise TypeError(
+                    "enqueue_many() takes one tuple of positional arguments per job; "
+                    f"call {index} is {call!r}"
+                )
+            try:
+                jobs.append(self._new(options, call, {}, state=JobState.ENQUEUED, run_at=now))
+            except TypeError as error:
+                raise TypeError(f"call {index} of enqueue_many(): {error}") from None
+        return self._insert(jobs, now) if jobs else []
+
+    def schedule(
+        self, options: JobOptions, when: When, args: Sequence[Any], kwargs: Mapping[str, Any]
+    ) -> str:
+        now = utcnow()
+        run_at = resolve_when(when, now)
+        job = self._new(
+            options,
+            args,
+            kwargs,
+            state=JobState.SCHEDULED,
+            run_at=run_at,
+            reason=f"due at {run_at.isoformat(timespec='seconds')}",
+            due_at=run_at,
+        )
+        return self._insert([job], now)[0]
+
+    def continue_with(
+        self,
+        options: JobOptions,
+        parent_id: str,
+        on: ContinueOn,
+        args: Sequence[Any],
+        kwargs: Mapping[str, Any],
+    ) -> str:
+        if on not in ("succeeded", "finished"):
+            raise ValueError(f"on= takes 'succeeded' or 'finished', not {on!r}")
+        now = utcnow()
+        job = self._new(
+            options,
+            args,
+            kwargs,
+            state=JobState.AWAITING,
+            run_at=now,
+            reason=f"awaiting job {parent_id} ({on})",
+            parent_id=str(parent_id),
+            continue_on=on,
+        )
+        try:
+            return self._insert([job], now)[0]
+        except LookupError:
+            raise LookupError(f"cannot continue job {parent_id!r}: no job has that id") from None

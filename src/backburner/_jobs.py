@@ -1,0 +1,101 @@
+"""``@app.job``: a function that can still be called, and also enqueued, scheduled or continued."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import functools
+import inspect
+import sys
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any, Generic, ParamSpec, TypeVar
+
+from ._retry import Retry
+from ._states import ContinueOn
+
+if TYPE_CHECKING:
+    from ._app import Backburner
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+When = dt.datetime | dt.timedelta | float
+"""A delay (timedelta or seconds) or an aware datetime."""
+
+
+def default_name(func: Callable[..., Any]) -> str:
+    """``module.qualname``, with the module a script was started as rather than ``__main__``."""
+    module = func.__module__
+    if module == "__main__":
+        spec = getattr(sys.modules["__main__"], "__spec__", None)
+        module = spec.name if spec is not None else ""
+    return f"{module}.{func.__qualname__}" if module else func.__qualname__
+
+
+@dataclasses.dataclass(frozen=True)
+class JobOptions:
+    """How a job runs: its registered name, default queue, retry policy and timeout."""
+
+    name: str
+    queue: str = "default"
+    retry: Retry | None = None
+    timeout: float | None = None
+
+    def __post_init__(self) -> None:
+        if not self.name:
+            raise ValueError("a job name cannot be empty")
+        if not self.queue:
+            raise ValueError(f"job {self.name!r}: a queue name cannot be empty")
+        if self.timeout is not None and self.timeout <= 0:
+            raise ValueError(f"job {self.name!r}: timeout must be positive, not {self.timeout}")
+
+
+class JobFunction(Generic[P, R]):
+    """A registered job. Calling it runs the function here and now, as before.
+
+    >>> @app.job(queue="critical")
+    ... def send_welcome(email: str) -> None: ...
+    >>> job_id = send_welcome.enqueue("ann@example.com")
+    >>> later = send_welcome.schedule(timedelta(minutes=30), "ann@example.com")
+    >>> send_welcome.with_options(queue="low").enqueue("bob@example.com")
+    """
+
+    def __init__(self, app: Backburner, func: Callable[P, R], options: JobOptions) -> None:
+        self.app = app
+        self.func = func
+        self.options = options
+        self.is_async = inspect.iscoroutinefunction(func)
+        functools.update_wrapper(self, func)
+
+    @property
+    def name(self) -> str:
+        return self.options.name
+
+    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
+        return self.func(*args, **kwargs)
+
+    def __repr__(self) -> str:
+        return f"<job {self.name!r} queue={self.options.queue!r}>"
+
+    def with_options(self, *, queue: str | None = None) -> JobFunction[P, R]:
+        """The same job sent to another queue for the calls made through the copy."""
+        changed = dataclasses.replace(self.options, queue=queue or self.options.queue)
+        return JobFunction(self.app, self.func, changed)
+
+    def enqueue(self, *args: P.args, **kwargs: P.kwargs) -> str:
+        """Store the job for a server to run as soon as possible; returns its id."""
+        return self.app._client.enqueue(self.options, args, kwargs)
+
+    def schedule(self, when: When, /, *args: P.args, **kwargs: P.kwargs) -> str:
+        """Run after a delay (``timedelta`` or seconds) or at an aware ``datetime``."""
+        return self.app._client.schedule(self.options, when, args, kwargs)
+
+    def continue_with(
+        self, parent_id: str, /, *args: Any, on: ContinueOn = "succeeded", **kwargs: Any
+    ) -> str:
+        """Run once job ``parent_id`` has succeeded (or, with ``on="finished"``, ended at all)."""
+        return self.app._client.continue_with(self.options, parent_id, on, args, kwargs)
+
+    def enqueue_many(self, calls: Iterable[tuple[Any, ...]]) -> list[str]:
+        """Enqueue one job per tuple of positional arguments, all in one transaction."""
+        return self.app._client.enqueue_many(self.options, calls)

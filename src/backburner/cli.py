@@ -1,0 +1,341 @@
+"""The ``backburner`` command (also ``python -m backburner``)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+import click
+
+from . import _serialization
+from ._app import Backburner
+from ._loading import AppLoadError, load_app
+from ._records import Job
+from ._states import JobState
+from .storage._url import StorageError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+APP_HELP = "The app as package.module:attribute (default: $BACKBURNER_APP)."
+URL_HELP = (
+    "Storage URL, when no --app is given (default: $BACKBURNER_URL or sqlite:///backburner.db)."
+)
+
+
+def _app_options(func: F) -> F:
+    func = click.option("--url", help=URL_HELP)(func)
+    return click.option("--app", "app_spec", envvar="BACKBURNER_APP", help=APP_HELP)(func)
+
+
+def _open(app_spec: str | None, url: str | None) -> Backburner:
+    """The app named by --app (with its own storage), or a bare app on --url."""
+    if app_spec and url:
+        raise click.UsageError("give --app or --url, not both: an app names its own storage")
+    if app_spec:
+        return load_app(app_spec)
+    return Backburner(url)
+
+
+def _friendly(func: F) -> F:
+    """Report the errors a user can fix as one clear line, not a traceback."""
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except (AppLoadError, StorageError) as error:
+            raise click.ClickException(str(error)) from None
+        except (TypeError, ValueError, LookupError) as error:
+            raise click.ClickException(str(error)) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+@click.group()
+@click.option("-v", "--verbose", is_flag=True, help="Log debug details.")
+@click.version_option(package_name="backburner")
+def main(verbose: bool) -> None:
+    """Backburner: durable background jobs."""
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+
+
+@main.command()
+@click.option("--app", "app_spec", envvar="BACKBURNER_APP", help=APP_HELP)
+@click.option("--queues", "-q", help="Comma-separated queues, highest priority first.")
+@click.option("--workers", "-w", type=click.IntRange(min=1), help="Jobs run at once.")
+@click.option(
+    "--server-timeout",
+    type=click.FloatRange(min=0.1),
+    help="Seconds a silent server is presumed alive.",
+)
+@click.option(
+    "--shutdown-timeout",
+    type=click.FloatRange(min=0),
+    help="Seconds to let running jobs finish on stop.",
+)
+@_friendly
+def server(
+    app_spec: str | None,
+    queues: str | None,
+    workers: int | None,
+    server_timeout: float | None,
+    shutdown_timeout: float | None,
+) -> None:
+    """Run a server until SIGINT or SIGTERM."""
+    if not app_spec:
+        raise click.UsageError("the server needs your jobs: pass --app package.module:app")
+    app = load_app(app_spec)
+    app.run_server(
+        queues=queues,
+        workers=workers,
+        server_timeout=server_timeout,
+        shutdown_timeout=shutdown_timeout,
+    )
+
+
+@main.command()
+@_app_options
+@_friendly
+def migrate(app_spec: str | None, url: str | None) -> None:
+    """Create or upgrade the storage schema."""
+    app = _open(app_spec, url)
+    app.migrate()
+    click.echo(f"storage {app.storage_url} is up to date")
+
+
+@main.command()
+@_app_options
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@_friendly
+def stats(app_spec: str | None, url: str | None, as_json: bool) -> None:
+    """Count jobs by state, and live servers."""
+    counts = _open(app_spec, url).stats().as_dict()
+    if as_json:
+        click.echo(json.dumps(counts))
+        return
+    for name, count in counts.items():
+        click.echo(f"{name:<11} {count}")
+
+
+def _parse_value(text: str) -> Any:
+    """A CLI argument: JSON when it parses as storable JSON, otherwise the plain string."""
+    try:
+        value = _serialization.loads(text)
+        _serialization.dumps(value)  # NaN, Infinity and 1e999 parse but cannot be stored
+    except ValueError:
+        return text
+    return value
+
+
+@main.command()
+@_app_options
+@click.argument("name")
+@click.argument("args", nargs=-1)
+@click.option(
+    "--kwarg",
+    "-k",
+    "kwargs",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="A keyword argument (VALUE as JSON or text).",
+)
+@click.option("--queue", help="Queue to use instead of the job's own.")
+@click.option("--delay", type=click.FloatRange(min=0), help="Run after this many seconds.")
+@_friendly
+def enqueue(
+    app_spec: str | None,
+    url: str | None,
+    name: str,
+    args: tuple[str, ...],
+    kwargs: tuple[str, ...],
+    queue: str | None,
+    delay: float | None,
+) -> None:
+    """Enqueue job NAME with ARGS (each parsed as JSON when it can be, else taken as text)."""
+    app = _open(app_spec, url)
+    keywords: dict[str, Any] = {}
+    for item in kwargs:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise click.BadParameter(f"{item!r} is not KEY=VALUE", param_hint="--kwarg")
+        keywords[key] = _parse_value(value)
+    options = app._resolve(name)
+    if queue:
+        from dataclasses import replace
+
+        options = replace(options, queue=queue)
+    values = [_parse_value(a) for a in args]
+    if delay is not None:
+        job_id = app._client.schedule(options, delay, values, keywords)
+    else:
+        job_id = app._client.enqueue(options, values, keywords)
+    click.echo(job_id)
+
+
+@main.group()
+def jobs() -> None:
+    """List, show, retry and delete jobs."""
+
+
+def _job_line(job: Job) -> str:
+    created = job.created_at.strftime("%Y-%m-%d %H:%M:%S")
+    return f"{job.id:>8}  {job.state.value:<10} {job.queue:<10} {created}  {job.name}"
+
+
+@jobs.command("list")
+@_app_options
+@click.option("--state", type=click.Choice([s.value for s in JobState]))
+@click.option("--queue")
+@click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True)
+@click.option("--offset", type=click.IntRange(min=0), default=0)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON lines.")
+@_friendly
+def jobs_list(
+    app_spec: str | None,
+    url: str | None,
+    state: str | None,
+    queue: str | None,
+    limit: int,
+    offset: int,
+    as_json: bool,
+) -> None:
+    """List jobs, newest first."""
+    found = _open(app_spec, url).jobs.list(state=state, queue=queue, limit=limit, offset=offset)
+    for job in found:
+        click.echo(_job_json(job) if as_json else _job_line(job))
+
+
+def _job_json(job: Job) -> str:
+    from dataclasses import asdict
+
+    return _serialization.dumps(asdict(job))
+
+
+@jobs.command("show")
+@_app_options
+@click.argument("job_id")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@_friendly
+def jobs_show(app_spec: str | None, url: str | None, job_id: str, as_json: bool) -> None:
+    """Show one job with its history and last error."""
+    job = _open(app_spec, url).jobs.get(job_id)
+    if job is None:
+        raise click.ClickException(f"no job with id {job_id!r}")
+    if as_json:
+        click.echo(_job_json(job))
+        return
+    click.echo(f"job {job.id}: {job.name} on queue {job.queue!r}")
+    click.echo(f"  state:    {job.state.value} (attempt {job.attempt})")
+    click.echo(f"  args:     {_serialization.dumps(job.args)}")
+    click.echo(f"  kwargs:   {_serialization.dumps(job.kwargs)}")
+    if job.parent_id:
+        click.echo(f"  after:    job {job.parent_id} ({job.continue_on})")
+    if job.state is JobState.SUCCEEDED:
+        click.echo(f"  result:   {_serialization.dumps(job.result)}")
+    click.echo("  history:")
+    for change in job.history:
+        reason = f"  {change.reason}" if change.reason else ""
+        click.echo(
+            f"    {change.at.isoformat(timespec='milliseconds')}  {change.state.value:<10}{reason}"
+        )
+    if job.error is not None:
+        click.echo(f"  error:    {job.error.type}: {job.error.message}")
+        click.echo(job.error.traceback.rstrip())
+
+
+@jobs.command("retry")
+@_app_options
+@click.argument("job_id")
+@_friendly
+def jobs_retry(app_spec: str | None, url: str | None, job_id: str) -> None:
+    """Requeue a finished job."""
+    if not _open(app_spec, url).jobs.requeue(job_id):
+        raise click.ClickException(f"job {job_id} cannot be requeued (unknown, or not finished)")
+    click.echo(f"job {job_id} requeued")
+
+
+@jobs.command("delete")
+@_app_options
+@click.argument("job_id")
+@_friendly
+def jobs_delete(app_spec: str | None, url: str | None, job_id: str) -> None:
+    """Delete a job; a running one is asked to stop."""
+    if not _open(app_spec, url).jobs.delete(job_id):
+        raise click.ClickException(f"job {job_id} cannot be deleted (unknown, or deleted already)")
+    click.echo(f"job {job_id} deleted")
+
+
+@main.group()
+def recurring() -> None:
+    """List, trigger, pause, resume and remove recurring jobs."""
+
+
+@recurring.command("list")
+@_app_options
+@click.option("--json", "as_json", is_flag=True, help="Print JSON lines.")
+@_friendly
+def recurring_list(app_spec: str | None, url: str | None, as_json: bool) -> None:
+    """Every recurring job with its schedule and next run."""
+    from dataclasses import asdict
+
+    for item in _open(app_spec, url).recurring.list():
+        if as_json:
+            click.echo(_serialization.dumps(asdict(item)))
+            continue
+        next_run = item.next_run.isoformat(timespec="seconds") if item.next_run else "-"
+        state = "paused" if item.paused else f"next {next_run}"
+        click.echo(
+            f"{item.id:<20} {item.cron:<16} {item.timezone:<16} {state:<32} "
+            f"{item.name}  ({item.description})"
+        )
+
+
+def _recurring_action(
+    name: str, done: str, help_text: str, act: Callable[[Backburner, str], bool]
+) -> click.Command:
+    @_app_options
+    @click.argument("recurring_id")
+    @_friendly
+    def command(app_spec: str | None, url: str | None, recurring_id: str) -> None:
+        if not act(_open(app_spec, url), recurring_id):
+            raise click.ClickException(f"no recurring job with id {recurring_id!r}")
+        click.echo(f"recurring job {recurring_id} {done}")
+
+    return click.command(name, help=help_text)(command)
+
+
+recurring.add_command(
+    _recurring_action(
+        "pause", "paused", "Pause a recurring job.", lambda a, r: a.recurring.pause(r)
+    )
+)
+recurring.add_command(
+    _recurring_action(
+        "resume",
+        "resumed",
+        "Resume a recurring job from its next instant after now.",
+        lambda a, r: a.recurring.resume(r),
+    )
+)
+recurring.add_command(
+    _recurring_action(
+        "remove", "removed", "Remove a recurring job.", lambda a, r: a.recurring.remove(r)
+    )
+)
+
+
+@recurring.command("trigger")
+@_app_options
+@click.argument("recurring_id")
+@_friendly
+def recurring_trigger(app_spec: str | None, url: str | None, recurring_id: str) -> None:
+    """Enqueue a run now (the schedule is unchanged); prints the job id."""
+    click.echo(_open(app_spec, url).recurring.trigger(recurring_id))

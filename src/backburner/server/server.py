@@ -1,0 +1,368 @@
+"""The server: one event loop that claims jobs, runs them and records their outcomes.
+
+Claims are sized to free worker slots; outcomes are written back in batches by one
+flusher, so a busy server makes few, large transactions. Heartbeats, dead-server rescue
+and pruning run on a thread of their own (``maintenance.py``), so a job that blocks the
+event loop cannot make its server look dead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+import os
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from .._client import utcnow
+from .._context import JobContext
+from .._records import ServerInfo
+from .._recurring import enqueue_due
+from .._states import JobState
+from ..storage import ClaimedJob, Outcome, Storage
+from ._threads import DaemonThreadPool
+from .maintenance import Maintenance
+from .runner import Runner
+
+if TYPE_CHECKING:
+    from .._app import Backburner
+
+log = logging.getLogger("backburner.server")
+T = TypeVar("T")
+
+DEFAULT_RETENTION: dict[JobState, dt.timedelta | None] = {
+    JobState.SUCCEEDED: dt.timedelta(days=1),
+    JobState.DELETED: dt.timedelta(days=1),
+    JobState.FAILED: dt.timedelta(days=30),
+}
+
+
+@dataclass(frozen=True)
+class ServerOptions:
+    """How a server runs. ``server_timeout``: how long a silent server is presumed alive."""
+
+    queues: tuple[str, ...] = ("default",)
+    workers: int = 10
+    server_timeout: float = 8.0
+    shutdown_timeout: float = 15.0
+    retention: dict[JobState, dt.timedelta | None] = field(
+        default_factory=lambda: dict(DEFAULT_RETENTION)
+    )
+
+    def __post_init__(self) -> None:
+        if not self.queues or any(not q for q in self.queues):
+            raise ValueError("a server needs at least one queue, and queue names cannot be empty")
+        if self.workers < 1:
+            raise ValueError(f"workers must be 1 or more, not {self.workers}")
+        if self.server_timeout <= 0:
+            raise ValueError("server_timeout must be positive")
+
+    @property
+    def heartbeat_interval(self) -> float:
+        return max(0.1, min(2.0, self.server_timeout / 5))
+
+
+@dataclass
+class _Running:
+    claimed: ClaimedJob
+    context: JobContext
+    task: asyncio.Task[None] | None = None
+
+
+class Server:
+    """Runs jobs from its queues until stopped; see ``app.start_server()``, ``app.run_server()``."""
+
+    def __init__(self, app: Backburner, options: ServerOptions) -> None:
+        self.app = app
+        self.options = options
+        self.id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        self.started_at = utcnow()
+        self._running: dict[str, _Running] = {}
+        self._busy = 0
+        self._outcomes: list[Outcome] = []
+        self._threads = DaemonThreadPool(options.workers)
+        self._io = ThreadPoolExecutor(2, thread_name_prefix="backburner-io")
+        self._runner = Runner(app.registered, self.id, self._threads)
+        self._loop: asyncio.AbstractEventLoop | None = None
+        # asyncio events bind to the loop that first waits on them, so they can be made here.
+        self._stopping = asyncio.Event()
+        self._work_hint = asyncio.Event()
+        self._flush_hint = asyncio.Event()
+        self._schedule_hint = asyncio.Event()
+        self.started = threading.Event()
+        self._hurry = threading.Event()
+        self.maintenance = Maintenance(self)
+        self.jobs_started = 0
+
+    @property
+    def storage(self) -> Storage:
+        return self.app.storage
+
+    def info(self) -> ServerInfo:
+        return ServerInfo(
+            id=self.id,
+            hostname=socket.gethostname(),
+            pid=os.getpid(),
+            queues=self.options.queues,
+            workers=self.options.workers,
+            started_at=self.started_at,
+            heartbeat_at=utcnow(),
+        )
+
+    # --- called from any thread ------------------------------------------------------
+
+    def wake(self, queue: str | None = None) -> None:
+        """New work may be waiting (in ``queue``, or anywhere)."""
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            return
+        if queue is not None and queue not in self.options.queues:
+            return
+        with contextlib.suppress(RuntimeError):  # the loop may close in between
+            loop.call_soon_threadsafe(self._wake_now)
+
+    def request_stop(self, *, immediately: bool = False) -> None:
+        """Stop gracefully; ``immediately`` interrupts running jobs without waiting."""
+        if immediately:
+            self._hurry.set()
+        loop = self._loop
+        if loop is not None and not loop.is_closed():
+            with contextlib.suppress(RuntimeError):  # the loop may close in between
+                loop.call_soon_threadsafe(self._stopping.set)
+
+    def running_job_ids(self) -> list[str]:
+        return list(self._running)
+
+    def cancel_lost(self, job_ids: Sequence[str]) -> None:
+        """Jobs deleted or rescued elsewhere while running here: ask them to stop."""
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(self._cancel, list(job_ids), "deleted")
+
+    # --- on the loop -----------------------------------------------------------------
+
+    def _wake_now(self) -> None:
+        self._work_hint.set()
+        self._schedule_hint.set()
+
+    def _cancel(self, job_ids: list[str], reason: str) -> None:
+        for job_id in job_ids:
+            running = self._running.get(job_id)
+            if running is None:
+                continue
+            log.info("job %s (%s): cancelling, %s", job_id, running.claimed.name, reason)
+            running.context.cancel(reason)
+            job = self.app.registered(running.claimed.name)
+            if running.task is not None and job is not None and job.is_async:
+                running.task.cancel()
+
+    async def _io_call(self, fn: Callable[..., T], *args: Any) -> T:
+        assert self._loop is not None
+        return await self._loop.run_in_executor(self._io, fn, *args)
+
+    async def serve(self) -> None:
+        """Run until ``request_stop()``; then stop gracefully."""
+        self._loop = asyncio.get_running_loop()
+        try:
+            await self._io_call(self.storage.server_heartbeat, self.info())
+            await self._io_call(self.app.recurring.sync_declared)
+        finally:
+            self.started.set()
+        stop_listening = self.storage.listen(self.wake)
+        self.maintenance.start()
+        log.info(
+            "server %s started: queues %s, %d workers, storage %s",
+            self.id,
+            ",".join(self.options.queues),
+            self.options.workers,
+            self.app.storage_url,
+        )
+        flusher = asyncio.create_task(self._flush_loop(), name="backburner-flush")
+        scheduler = asyncio.create_task(self._schedule_loop(), name="backburner-schedule")
+        try:
+            await self._fetch_loop()
+        finally:
+            scheduler.cancel()
+            await self._drain()
+            self._flush_hint.set()
+            await flusher
+            stop_listening()
+            self.maintenance.stop()
+            try:
+                requeued = await self._io_call(self.storage.server_remove, self.id, utcnow())
+                if requeued:
+                    log.info(
+                        "server %s: %d unfinished job(s) back in their queues", self.id, requeued
+                    )
+            except Exception:
+                log.exception("server %s could not remove itself; it will be rescued", self.id)
+            self._threads.shutdown()
+            self._io.shutdown(wait=False)
+            log.info("server %s stopped", self.id)
+
+    async def _fetch_loop(self) -> None:
+        poll = self.storage.capabilities.poll_interval
+        failures = 0
+        while not self._stopping.is_set():
+            free = self.options.workers - self._busy
+            claimed: list[ClaimedJob] = []
+            self._work_hint.clear()
+            if free > 0:
+                try:
+                    claimed = await self._io_call(
+                        self.storage.job_claim, self.id, self.options.queues, free, utcnow()
+                    )
+                    failures = 0
+                except Exception as error:
+                    failures += 1
+                    log.warning("server %s: claiming jobs failed (%s); retrying", self.id, error)
+                    await self._sleep(min(5.0, 0.1 * 2**failures))
+                    continue
+                for job in claimed:
+                    self._start(job)
+            if claimed and len(claimed) == free:
+                continue  # maybe more is waiting; the next pass claims the slots freed meanwhile
+            waits = [
+                asyncio.ensure_future(self._work_hint.wait()),
+                asyncio.ensure_future(self._stopping.wait()),
+            ]
+            _done, pending = await asyncio.wait(
+                waits, timeout=poll, return_when=asyncio.FIRST_COMPLETED
+            )
+            for waiter in pending:
+                waiter.cancel()
+
+    async def _sleep(self, seconds: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopping.wait(), seconds)
+
+    def _start(self, claimed: ClaimedJob) -> None:
+        context = JobContext(
+            id=claimed.id,
+            name=claimed.name,
+            queue=claimed.queue,
+            attempt=claimed.attempt,
+            due_at=claimed.due_at,
+            recurring_id=claimed.recurring_id,
+        )
+        running = _Running(claimed, context)
+        self._running[claimed.id] = running
+        self._busy += 1
+        self.jobs_started += 1
+        running.task = asyncio.create_task(self._run(running))
+
+    async def _run(self, running: _Running) -> None:
+        outcome, still_running = await self._runner.run(running.claimed, running.context)
+        # A deleted run that ignored its cancellation may end after the same job was
+        # requeued and claimed again here: remove only this run's entry.
+        if self._running.get(running.claimed.id) is running:
+            del self._running[running.claimed.id]
+        if outcome is not None:
+            self._outcomes.append(outcome)
+            self._flush_hint.set()
+        if still_running is None:
+            self._free_slot()
+        else:
+            # A sync job that ignored its cancellation keeps its thread, and so its slot.
+            loop = asyncio.get_running_loop()
+            still_running.add_done_callback(lambda _: loop.call_soon_threadsafe(self._free_slot))
+
+    def _free_slot(self) -> None:
+        self._busy -= 1
+        self._work_hint.set()
+
+    async def _flush_loop(self) -> None:
+        failures = 0
+        while True:
+            await self._flush_hint.wait()
+            self._flush_hint.clear()
+            if self._outcomes:
+                batch, self._outcomes = self._outcomes, []
+                try:
+                    await self._io_call(self.storage.job_finish_many, batch)
+                    failures = 0
+                except Exception as error:
+                    failures += 1
+                    log.warning(
+                        "server %s: recording %d outcome(s) failed (%s); retrying",
+                        self.id,
+                        len(batch),
+                        error,
+                    )
+                    self._outcomes[:0] = batch
+                    await asyncio.sleep(min(5.0, 0.1 * 2**failures))
+                    self._flush_hint.set()
+                    continue
+                if any(o.state.is_final for o in batch):
+                    self._wake_now()  # continuations may have been released
+            elif self._stopping.is_set() and not self._running:
+                return
+
+    async def _schedule_loop(self) -> None:
+        """Moves due scheduled jobs to their queues, on time to well under a second."""
+        while True:
+            self._schedule_hint.clear()
+            try:
+                staged = await self._io_call(self.storage.job_stage_due, utcnow())
+                staged += await self._io_call(enqueue_due, self.storage, utcnow())
+                if staged:
+                    self._wake_now()
+                next_due = await self._io_call(self._next_due)
+            except Exception as error:
+                log.warning("server %s: staging scheduled jobs failed (%s)", self.id, error)
+                next_due = None
+            wait = 0.5
+            if next_due is not None:
+                wait = max(0.0, min(wait, (next_due - utcnow()).total_seconds()))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._schedule_hint.wait(), wait)
+
+    def _next_due(self) -> dt.datetime | None:
+        times = [self.storage.job_next_due(), self.storage.recurring_next_run()]
+        return min((t for t in times if t is not None), default=None)
+
+    async def _drain(self) -> None:
+        """Graceful stop: wait for running jobs, then ask the rest to stop and requeue them."""
+        deadline = time.monotonic() + self.options.shutdown_timeout
+        if self._running:
+            log.info("server %s: waiting for %d running job(s)", self.id, len(self._running))
+        while self._running and time.monotonic() < deadline and not self._hurry.is_set():
+            await asyncio.sleep(0.05)
+        if not self._running:
+            return
+        self._cancel(list(self._running), "server shutting down")
+        grace = time.monotonic() + 1.0
+        while self._running and time.monotonic() < grace:
+            await asyncio.sleep(0.05)
+        # Sync jobs that ignore the signal: their runs go back to the queue now, and what
+        # they do later is fenced out of storage.
+        tasks = [r.task for r in self._running.values() if r.task is not None]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def run_in_thread(server: Server) -> Future[None]:
+    """Start ``server`` on an event loop in a background thread; the future ends with it."""
+    done: Future[None] = Future()
+
+    def main() -> None:
+        try:
+            asyncio.run(server.serve())
+            done.set_result(None)
+        except BaseException as error:
+            done.set_exception(error)
+            server.started.set()
+
+    threading.Thread(target=main, name=f"backburner-{server.id}", daemon=True).start()
+    server.started.wait()
+    if done.done():
+        done.result()  # raise what stopped it from starting
+    return done

@@ -1,0 +1,21 @@
+"""Storage backends and the protocol they share."""
+
+from ._protocol import (
+    Capabilities,
+    ClaimedJob,
+    NewJob,
+    Outcome,
+    RecurringDefinition,
+    Storage,
+)
+from ._url import open_storage
+
+__all__ = [
+    "Capabilities",
+    "ClaimedJob",
+    "NewJob",
+    "Outcome",
+    "RecurringDefinition",
+    "Storage",
+    "open_storage",
+]

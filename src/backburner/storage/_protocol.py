@@ -1,0 +1,250 @@
+"""The storage protocol: job-lifecycle verbs that every backend implements.
+
+Backends are plain data access. They never import job functions, never serialize Python
+values (arguments and results arrive and leave as JSON text) and never read the clock:
+every time they store comes from the caller as an aware UTC ``datetime``. The facade in
+``backburner._app`` wraps them with serialization, validation and in-process wake-ups.
+
+Every write that moves a job out of ``processing`` is *fenced*: it applies only while the
+job is still ``processing`` on the same server and attempt, so a worker that was presumed
+dead cannot overwrite the newer state of a job that was rescued and run elsewhere.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
+
+from .._records import Job, RecurringJob, ServerInfo
+from .._states import ContinueOn, JobState
+
+
+@dataclass(frozen=True, slots=True)
+class Capabilities:
+    """What a backend can do, so callers and the conformance suite need not guess."""
+
+    shared_across_processes: bool
+    """Servers and clients in other processes see the same jobs."""
+    poll_interval: float
+    """How often a server looks for work that another process may have added (seconds)."""
+
+
+@dataclass(frozen=True, slots=True)
+class NewJob:
+    """A job to insert. ``state`` is ENQUEUED, SCHEDULED or AWAITING (with ``parent_id``)."""
+
+    name: str
+    queue: str
+    args: str
+    kwargs: str
+    state: JobState
+    run_at: dt.datetime
+    """When the job is (or was) ready to run; for ENQUEUED jobs usually the insert time."""
+    reason: str | None = None
+    parent_id: str | None = None
+    continue_on: ContinueOn | None = None
+    recurring_id: str | None = None
+    due_at: dt.datetime | None = None
+    """The instant a delayed or recurring run was meant for."""
+    unique_key: str | None = None
+    """At most one job ever stored with this key; inserting it again returns the first id."""
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimedJob:
+    """A job a server has just claimed for running."""
+
+    id: str
+    name: str
+    queue: str
+    args: str
+    kwargs: str
+    attempt: int
+    due_at: dt.datetime | None = None
+    recurring_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """How a claimed run ended, written back in batches by ``job_finish_many``.
+
+    ``state`` is SUCCEEDED (with ``result``), SCHEDULED (a retry at ``run_at``, with
+    ``error``), FAILED (with ``error``) or ENQUEUED (the run was interrupted, for example
+    by a server shutting down, and goes back to its queue as it was).
+    """
+
+    job_id: str
+    server_id: str
+    attempt: int
+    state: JobState
+    at: dt.datetime
+    reason: str | None = None
+    result: str | None = None
+    """JSON text of the return value."""
+    error: str | None = None
+    """JSON text of ``{"type", "message", "traceback"}``."""
+    run_at: dt.datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RecurringDefinition:
+    """What ``app.recurring.add_or_update`` stores; ``args`` and ``kwargs`` are JSON text."""
+
+    id: str
+    name: str
+    cron: str
+    timezone: str
+    queue: str
+    args: str
+    kwargs: str
+    misfire: str
+
+
+@runtime_checkable
+class Storage(Protocol):
+    """Job-lifecycle verbs, named noun-then-verb. All methods are thread-safe."""
+
+    @property
+    def capabilities(self) -> Capabilities: ...
+
+    def migrate(self) -> None:
+        """Create or upgrade the schema; safe to call from many processes at once."""
+
+    def close(self) -> None: ...
+
+    # --- jobs, client side -----------------------------------------------------------
+
+    def job_insert_many(self, jobs: Sequence[NewJob], now: dt.datetime) -> list[str]:
+        """Insert jobs in one transaction and return their ids, in order.
+
+        A continuation's starting state is decided inside the transaction from its
+        parent's state (``_states.continuation_start``): it may start ENQUEUED or DELETED
+        instead of AWAITING. An unknown parent raises ``LookupError`` and stores nothing.
+        """
+
+    def job_get(self, job_id: str) -> Job | None: ...
+
+    def job_list(
+        self,
+        *,
+        state: JobState | None = None,
+        queue: str | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> list[Job]:
+        """Jobs newest first (by id), optionally of one state and queue."""
+
+    def job_requeue(self, job_id: str, now: dt.datetime, reason: str) -> bool:
+        """Put a finished (or scheduled) job back in its queue; False if it cannot be."""
+
+    def job_delete(self, job_id: str, now: dt.datetime, reason: str) -> bool:
+        """Mark a job DELETED (a processing job's server notices through ``job_lost``).
+
+        Releases or deletes its awaiting continuations. False for unknown or deleted jobs.
+        """
+
+    def job_counts(self) -> Mapping[JobState, int]: ...
+
+    def queue_counts(self) -> Mapping[str, int]:
+        """Enqueued jobs per queue name (queues with none may be left out)."""
+
+    # --- jobs, server side -----------------------------------------------------------
+
+    def job_claim(
+        self, server_id: str, queues: Sequence[str], limit: int, now: dt.datetime
+    ) -> list[ClaimedJob]:
+        """Claim up to ``limit`` ENQUEUED jobs with ``run_at <= now`` and mark them PROCESSING.
+
+        Queues are served in the order given, FIFO by (run_at, id) within a queue. The
+        attempt counter goes up by one. No job is ever handed to two claims.
+        """
+
+    def job_finish_many(self, outcomes: Sequence[Outcome]) -> list[str]:
+        """Record outcomes in one transaction (fenced); return the ids that were applied.
+
+        SUCCEEDED and FAILED release awaiting continuations as ``continuation_release`` says.
+        """
+
+    def job_stage_due(self, now: dt.datetime, limit: int = 1000) -> int:
+        """Move SCHEDULED jobs whose ``run_at <= now`` to ENQUEUED; return how many."""
+
+    def job_next_due(self) -> dt.datetime | None:
+        """The earliest ``run_at`` among SCHEDULED jobs."""
+
+    def job_lost(self, server_id: str, job_ids: Sequence[str]) -> list[str]:
+        """Of ``job_ids``, those no longer PROCESSING on ``server_id`` (deleted or rescued)."""
+
+    def job_prune(self, finished_before: Mapping[JobState, dt.datetime], limit: int) -> int:
+        """Delete up to ``limit`` jobs in each given final state finished before its cutoff."""
+
+    # --- servers and maintenance -----------------------------------------------------
+
+    def server_heartbeat(self, server: ServerInfo) -> None:
+        """Insert or refresh a server's row."""
+
+    def server_remove(self, server_id: str, now: dt.datetime) -> int:
+        """Remove a server that stops; put its PROCESSING jobs back in their queues."""
+
+    def server_list(self) -> list[ServerInfo]: ...
+
+    def server_rescue_dead(self, heartbeat_before: dt.datetime, now: dt.datetime) -> int:
+        """Remove servers silent since before ``heartbeat_before`` and requeue their jobs."""
+
+    def lease_acquire(self, name: str, holder: str, until: dt.datetime, now: dt.datetime) -> bool:
+        """Take or renew the lease ``name`` for ``holder`` until ``until``, if free or expired."""
+
+    def listen(self, on_change: Callable[[], None]) -> Callable[[], None]:
+        """Call ``on_change`` (from any thread) when another process may have added work.
+
+        Returns a function that stops listening. A hint only: servers also poll.
+        """
+
+    # --- recurring jobs ----------------------------------------------------------------
+
+    def recurring_upsert(
+        self, definition: RecurringDefinition, next_run: dt.datetime, now: dt.datetime
+    ) -> None:
+        """Insert or update a recurring job.
+
+        ``next_run`` is stored when the job is new or its cron or time zone changed; an
+        update that keeps both keeps the stored next run (and its pause).
+        """
+
+    def recurring_get(self, recurring_id: str) -> RecurringJob | None: ...
+
+    def recurring_list(self) -> list[RecurringJob]:
+        """All recurring jobs, by id."""
+
+    def recurring_remove(self, recurring_id: str) -> bool: ...
+
+    def recurring_set_paused(
+        self, recurring_id: str, paused: bool, next_run: dt.datetime | None
+    ) -> bool:
+        """Pause or resume; resuming stores ``next_run`` (runs missed while paused are skipped)."""
+
+    def recurring_due(self, now: dt.datetime, limit: int) -> list[RecurringJob]:
+        """Recurring jobs not paused whose ``next_run <= now``, earliest first."""
+
+    def recurring_next_run(self) -> dt.datetime | None:
+        """The earliest ``next_run`` of the recurring jobs not paused."""
+
+    def recurring_advance(
+        self,
+        recurring_id: str,
+        expected: dt.datetime,
+        next_run: dt.datetime | None,
+        jobs: Sequence[NewJob],
+        now: dt.datetime,
+    ) -> list[str] | None:
+        """Move ``next_run`` from ``expected`` on and insert ``jobs``, in one transaction.
+
+        Only one caller wins for a given ``expected`` instant: the others get None and
+        nothing is stored. The jobs carry unique keys, so a due instant never makes two
+        jobs even if a definition changed in between. Sets ``last_run`` to the latest
+        ``due_at`` of the jobs and ``last_job_id`` to the last id.
+        """
+
+    def recurring_record_trigger(self, recurring_id: str, job_id: str, at: dt.datetime) -> None:
+        """Note a run started by hand: ``last_job_id`` and ``last_run`` change, not ``next_run``."""

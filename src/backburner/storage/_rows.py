@@ -1,0 +1,35 @@
+"""Turning stored rows into records; shared by the backends."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from .. import _serialization
+from .._records import JobError, StateChange
+from .._states import JobState
+
+UTC = dt.UTC
+
+
+def history_entry(state: JobState, at: dt.datetime, reason: str | None) -> list[Any]:
+    """The JSON shape of one history entry: [state, epoch seconds, reason]."""
+    return [state.value, at.timestamp(), reason]
+
+
+def decode_history(entries: list[list[Any]]) -> list[StateChange]:
+    return [
+        StateChange(JobState(state), dt.datetime.fromtimestamp(at, UTC), reason)
+        for state, at, reason in entries
+    ]
+
+
+def decode_error(text: str | None) -> JobError | None:
+    if text is None:
+        return None
+    data = _serialization.loads(text)
+    return JobError(type=data["type"], message=data["message"], traceback=data["traceback"])
+
+
+def decode_result(text: str | None) -> Any:
+    return None if text is None else _serialization.loads(text)

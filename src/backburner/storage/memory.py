@@ -1,0 +1,520 @@
+"""In-memory storage: for tests and single-process experiments. Nothing survives the process."""
+
+from __future__ import annotations
+
+import datetime as dt
+import heapq
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from .. import _serialization
+from .._records import Job, RecurringJob, ServerInfo
+from .._states import (
+    FINAL_STATES,
+    ContinueOn,
+    JobState,
+    can_delete,
+    can_requeue,
+    continuation_release,
+    continuation_start,
+)
+from ._protocol import Capabilities, ClaimedJob, NewJob, Outcome, RecurringDefinition
+from ._rows import decode_error, decode_history, decode_result, history_entry
+
+
+@dataclass
+class _Row:
+    id: int
+    name: str
+    queue: str
+    state: JobState
+    args: str
+    kwargs: str
+    created_at: dt.datetime
+    run_at: dt.datetime
+    attempt: int = 0
+    started_at: dt.datetime | None = None
+    finished_at: dt.datetime | None = None
+    server_id: str | None = None
+    result: str | None = None
+    error: str | None = None
+    history: list[list[Any]] = field(default_factory=list)
+    parent_id: int | None = None
+    continue_on: ContinueOn | None = None
+    recurring_id: str | None = None
+    due_at: dt.datetime | None = None
+    unique_key: str | None = None
+
+    def move(self, state: JobState, at: dt.datetime, reason: str | None) -> None:
+        self.state = state
+        self.history.append(history_entry(state, at, reason))
+
+    def to_job(self) -> Job:
+        return Job(
+            id=str(self.id),
+            name=self.name,
+            queue=self.queue,
+            state=self.state,
+            args=_serialization.loads(self.args),
+            kwargs=_serialization.loads(self.kwargs),
+            created_at=self.created_at,
+            attempt=self.attempt,
+            run_at=self.run_at,
+            started_at=self.started_at,
+            finished_at=self.finished_at,
+            result=decode_result(self.result),
+            error=decode_error(self.error),
+            history=decode_history(self.history),
+            parent_id=None if self.parent_id is None else str(self.parent_id),
+            continue_on=self.continue_on,
+            server_id=self.server_id,
+            recurring_id=self.recurring_id,
+        )
+
+
+@dataclass
+class _Recurring:
+    definition: RecurringDefinition
+    next_run: dt.datetime | None
+    created_at: dt.datetime
+    paused: bool = False
+    last_run: dt.datetime | None = None
+    last_job_id: str | None = None
+
+    def to_record(self) -> RecurringJob:
+        d = self.definition
+        return RecurringJob(
+            id=d.id,
+            name=d.name,
+            cron=d.cron,
+            timezone=d.timezone,
+            queue=d.queue,
+            args=_serialization.loads(d.args),
+            kwargs=_serialization.loads(d.kwargs),
+            misfire=d.misfire,
+            paused=self.paused,
+            next_run=self.next_run,
+            last_run=self.last_run,
+            last_job_id=self.last_job_id,
+            created_at=self.created_at,
+        )
+
+
+def _int_id(job_id: str) -> int | None:
+    try:
+        return int(job_id)
+    except ValueError:
+        return None
+
+
+class MemoryStorage:
+    """Every verb under one lock; the reference the other backends are tested against."""
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self._rows: dict[int, _Row] = {}
+        self._next_id = 1
+        self._unique: dict[str, int] = {}
+        self._servers: dict[str, ServerInfo] = {}
+        self._leases: dict[str, tuple[str, dt.datetime]] = {}
+        # Per queue, a heap of (run_at, id) of enqueued jobs; stale entries are skipped.
+        self._ready: dict[str, list[tuple[dt.datetime, int]]] = {}
+        self._recurring: dict[str, _Recurring] = {}
+
+    @property
+    def capabilities(self) -> Capabilities:
+        return Capabilities(shared_across_processes=False, poll_interval=1.0)
+
+    def migrate(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+    # --- helpers -------------------------------------------------------------------
+
+    def _push_ready(self, row: _Row) -> None:
+        heapq.heappush(self._ready.setdefault(row.queue, []), (row.run_at, row.id))
+
+    def _enqueue(self, row: _Row, at: dt.datetime, reason: str | None) -> None:
+        row.move(JobState.ENQUEUED, at, reason)
+        self._push_ready(row)
+
+    def _finish(self, row: _Row, state: JobState, at: dt.datetime, reason: str | None) -> None:
+        row.move(state, at, reason)
+        row.finished_at = at
+        self._release_children(row, at)
+
+    def _release_children(self, parent: _Row, at: dt.datetime) -> None:
+        for child in [r for r in self._rows.values() if r.parent_id == parent.id]:
+            if child.state is not JobState.AWAITING:
+                continue
+            new_state = continuation_release(parent.state, child.continue_on or "succeeded")
+            if new_state is JobState.ENQUEUED:
+                child.run_at = at
+                self._enqueue(child, at, f"parent {parent.id} {parent.state.value}")
+            elif new_state is JobState.DELETED:
+                self._finish(child, JobState.DELETED, at, f"parent {parent.id} deleted")
+
+    # --- jobs, client side -----------------------------------------------------------
+
+    def job_insert_many(self, jobs: Sequence[NewJob], now: dt.datetime) -> list[str]:
+        with self._lock:
+            for job in jobs:
+                if job.parent_id is not None:
+                    parent_id = _int_id(job.parent_id)
+                    if parent_id is None or parent_id not in self._rows:
+                        raise LookupError(f"no job with id {job.parent_id!r}")
+            ids: list[str] = []
+            for job in jobs:
+                if job.unique_key is not None and job.unique_key in self._unique:
+                    ids.append(str(self._unique[job.unique_key]))
+                    continue
+                state, reason = job.state, job.reason
+                parent_id = None if job.parent_id is None else int(job.parent_id)
+                if parent_id is not None:
+                    parent = self._rows[parent_id]
+                    state = continuation_start(parent.state, job.continue_on or "succeeded")
+                    if state is not JobState.AWAITING:
+                        reason = f"parent {parent_id} {parent.state.value}"
+                row = _Row(
+                    id=self._next_id,
+                    name=job.name,
+                    queue=job.queue,
+                    state=state,
+                    args=job.args,
+                    kwargs=job.kwargs,
+                    created_at=now,
+                    run_at=job.run_at,
+                    parent_id=parent_id,
+                    continue_on=job.continue_on,
+                    recurring_id=job.recurring_id,
+                    due_at=job.due_at,
+                    unique_key=job.unique_key,
+                )
+                self._next_id += 1
+                self._rows[row.id] = row
+                if job.unique_key is not None:
+                    self._unique[job.unique_key] = row.id
+                if state is JobState.ENQUEUED:
+                    self._enqueue(row, now, reason)
+                elif state is JobState.DELETED:
+                    self._finish(row, state, now, reason)
+                else:
+                    row.move(state, now, reason)
+                ids.append(str(row.id))
+            return ids
+
+    def job_get(self, job_id: str) -> Job | None:
+        with self._lock:
+            row = self._rows.get(_int_id(job_id) or -1)
+            return None if row is None else row.to_job()
+
+    def job_list(
+        self,
+        *,
+        state: JobState | None = None,
+        queue: str | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> list[Job]:
+        with self._lock:
+            rows = [
+                r
+                for r in reversed(self._rows.values())
+                if (state is None or r.state is state) and (queue is None or r.queue == queue)
+            ]
+            return [r.to_job() for r in rows[offset : offset + limit]]
+
+    def job_requeue(self, job_id: str, now: dt.datetime, reason: str) -> bool:
+        with self._lock:
+            row = self._rows.get(_int_id(job_id) or -1)
+            if row is None or not can_requeue(row.state):
+                return False
+            row.run_at = now
+            row.finished_at = None
+            row.server_id = None
+            self._enqueue(row, now, reason)
+            return True
+
+    def job_delete(self, job_id: str, now: dt.datetime, reason: str) -> bool:
+        with self._lock:
+            row = self._rows.get(_int_id(job_id) or -1)
+            if row is None or not can_delete(row.state):
+                return False
+            self._finish(row, JobState.DELETED, now, reason)
+            return True
+
+    def job_counts(self) -> Mapping[JobState, int]:
+        with self._lock:
+            counts = dict.fromkeys(JobState, 0)
+            for row in self._rows.values():
+                counts[row.state] += 1
+            return counts
+
+    def queue_counts(self) -> Mapping[str, int]:
+        with self._lock:
+            counts: dict[str, int] = {}
+            for row in self._rows.values():
+                if row.state is JobState.ENQUEUED:
+                    counts[row.queue] = counts.get(row.queue, 0) + 1
+            return counts
+
+    # --- jobs, server side -----------------------------------------------------------
+
+    def job_claim(
+        self, server_id: str, queues: Sequence[str], limit: int, now: dt.datetime
+    ) -> list[ClaimedJob]:
+        claimed: list[ClaimedJob] = []
+        with self._lock:
+            for queue in queues:
+                heap = self._ready.get(queue, [])
+                later: list[tuple[dt.datetime, int]] = []
+                while heap and len(claimed) < limit:
+                    run_at, job_id = heapq.heappop(heap)
+                    row = self._rows.get(job_id)
+                    if row is None or row.state is not JobState.ENQUEUED or row.run_at != run_at:
+                        continue
+                    if run_at > now:
+                        later.append((run_at, job_id))
+                        break
+                    row.attempt += 1
+                    row.server_id = server_id
+                    row.started_at = now
+                    row.move(JobState.PROCESSING, now, f"claimed by {server_id}")
+                    claimed.append(
+                        ClaimedJob(
+                            id=str(row.id),
+                            name=row.name,
+                            queue=row.queue,
+                            args=row.args,
+                            kwargs=row.kwargs,
+                            attempt=row.attempt,
+                            due_at=row.due_at,
+                            recurring_id=row.recurring_id,
+                        )
+                    )
+                for item in later:
+                    heapq.heappush(heap, item)
+                if len(claimed) >= limit:
+                    break
+        return claimed
+
+    def job_finish_many(self, outcomes: Sequence[Outcome]) -> list[str]:
+        applied: list[str] = []
+        with self._lock:
+            for outcome in outcomes:
+                row = self._rows.get(int(outcome.job_id))
+                if (
+                    row is None
+                    or row.state is not JobState.PROCESSING
+                    or row.server_id != outcome.server_id
+                    or row.attempt != outcome.attempt
+                ):
+                    continue
+                applied.append(outcome.job_id)
+                if outcome.error is not None:
+                    row.error = outcome.error
+                if outcome.state is JobState.SUCCEEDED:
+                    row.result = outcome.result
+                    row.error = None
+                if outcome.state in FINAL_STATES:
+                    self._finish(row, outcome.state, outcome.at, outcome.reason)
+                    continue
+                row.server_id = None
+                if outcome.state is JobState.SCHEDULED:
+                    row.run_at = outcome.run_at or outcome.at
+                    row.move(JobState.SCHEDULED, outcome.at, outcome.reason)
+                else:
+                    row.attempt -= 1  # an interrupted run does not count as an attempt
+                    self._enqueue(row, outcome.at, outcome.reason)
+        return applied
+
+    def job_stage_due(self, now: dt.datetime, limit: int = 1000) -> int:
+        with self._lock:
+            due = [
+                r for r in self._rows.values() if r.state is JobState.SCHEDULED and r.run_at <= now
+            ]
+            for row in sorted(due, key=lambda r: (r.run_at, r.id))[:limit]:
+                self._enqueue(row, now, "due")
+            return min(len(due), limit)
+
+    def job_next_due(self) -> dt.datetime | None:
+        with self._lock:
+            due = [r.run_at for r in self._rows.values() if r.state is JobState.SCHEDULED]
+            return min(due, default=None)
+
+    def job_lost(self, server_id: str, job_ids: Sequence[str]) -> list[str]:
+        with self._lock:
+            lost = []
+            for job_id in job_ids:
+                row = self._rows.get(int(job_id))
+                if (
+                    row is None
+                    or row.state is not JobState.PROCESSING
+                    or row.server_id != server_id
+                ):
+                    lost.append(job_id)
+            return lost
+
+    def job_prune(self, finished_before: Mapping[JobState, dt.datetime], limit: int) -> int:
+        with self._lock:
+            pruned = 0
+            for state, cutoff in finished_before.items():
+                old = [
+                    r.id
+                    for r in self._rows.values()
+                    if r.state is state and r.finished_at is not None and r.finished_at < cutoff
+                ][:limit]
+                for job_id in old:
+                    row = self._rows.pop(job_id)
+                    if row.unique_key is not None:
+                        self._unique.pop(row.unique_key, None)
+                pruned += len(old)
+            return pruned
+
+    # --- servers and maintenance -----------------------------------------------------
+
+    def _requeue_processing(self, server_id: str, now: dt.datetime, reason: str) -> int:
+        rows = [
+            r
+            for r in self._rows.values()
+            if r.state is JobState.PROCESSING and r.server_id == server_id
+        ]
+        for row in rows:
+            # run_at stays: a rescued job has waited longest and goes to the front.
+            row.server_id = None
+            self._enqueue(row, now, reason)
+        return len(rows)
+
+    def server_heartbeat(self, server: ServerInfo) -> None:
+        with self._lock:
+            self._servers[server.id] = server
+
+    def server_remove(self, server_id: str, now: dt.datetime) -> int:
+        with self._lock:
+            self._servers.pop(server_id, None)
+            return self._requeue_processing(server_id, now, f"server {server_id} stopped")
+
+    def server_list(self) -> list[ServerInfo]:
+        with self._lock:
+            return sorted(self._servers.values(), key=lambda s: s.started_at)
+
+    def server_rescue_dead(self, heartbeat_before: dt.datetime, now: dt.datetime) -> int:
+        with self._lock:
+            dead = [s.id for s in self._servers.values() if s.heartbeat_at < heartbeat_before]
+            rescued = 0
+            for server_id in dead:
+                del self._servers[server_id]
+                rescued += self._requeue_processing(
+                    server_id, now, f"rescued from dead server {server_id}"
+                )
+            # Jobs of servers that vanished without a row (never heartbeated) are dead too.
+            orphans = {
+                r.server_id
+                for r in self._rows.values()
+                if r.state is JobState.PROCESSING
+                and r.server_id is not None
+                and r.server_id not in self._servers
+                and r.started_at is not None
+                and r.started_at < heartbeat_before
+            }
+            for server_id in orphans:
+                rescued += self._requeue_processing(
+                    server_id, now, f"rescued from dead server {server_id}"
+                )
+            return rescued
+
+    def lease_acquire(self, name: str, holder: str, until: dt.datetime, now: dt.datetime) -> bool:
+        with self._lock:
+            current = self._leases.get(name)
+            if current is not None and current[0] != holder and current[1] > now:
+                return False
+            self._leases[name] = (holder, until)
+            return True
+
+    def listen(self, on_change: Callable[[], None]) -> Callable[[], None]:
+        return lambda: None
+
+    # --- recurring jobs ----------------------------------------------------------------
+
+    def recurring_upsert(
+        self, definition: RecurringDefinition, next_run: dt.datetime, now: dt.datetime
+    ) -> None:
+        with self._lock:
+            current = self._recurring.get(definition.id)
+            if current is None:
+                self._recurring[definition.id] = _Recurring(definition, next_run, now)
+                return
+            old = current.definition
+            if (old.cron, old.timezone) != (definition.cron, definition.timezone):
+                current.next_run = next_run
+            current.definition = definition
+
+    def recurring_get(self, recurring_id: str) -> RecurringJob | None:
+        with self._lock:
+            current = self._recurring.get(recurring_id)
+            return None if current is None else current.to_record()
+
+    def recurring_list(self) -> list[RecurringJob]:
+        with self._lock:
+            return [self._recurring[key].to_record() for key in sorted(self._recurring)]
+
+    def recurring_remove(self, recurring_id: str) -> bool:
+        with self._lock:
+            return self._recurring.pop(recurring_id, None) is not None
+
+    def recurring_set_paused(
+        self, recurring_id: str, paused: bool, next_run: dt.datetime | None
+    ) -> bool:
+        with self._lock:
+            current = self._recurring.get(recurring_id)
+            if current is None:
+                return False
+            current.paused = paused
+            if not paused:
+                current.next_run = next_run
+            return True
+
+    def recurring_due(self, now: dt.datetime, limit: int) -> list[RecurringJob]:
+        with self._lock:
+            due = [
+                r
+                for r in self._recurring.values()
+                if not r.paused and r.next_run is not None and r.next_run <= now
+            ]
+            due.sort(key=lambda r: (r.next_run, r.definition.id))
+            return [r.to_record() for r in due[:limit]]
+
+    def recurring_next_run(self) -> dt.datetime | None:
+        with self._lock:
+            runs = [r.next_run for r in self._recurring.values() if not r.paused and r.next_run]
+            return min(runs, default=None)
+
+    def recurring_advance(
+        self,
+        recurring_id: str,
+        expected: dt.datetime,
+        next_run: dt.datetime | None,
+        jobs: Sequence[NewJob],
+        now: dt.datetime,
+    ) -> list[str] | None:
+        with self._lock:
+            current = self._recurring.get(recurring_id)
+            if current is None or current.next_run != expected:
+                return None
+            ids = self.job_insert_many(jobs, now) if jobs else []
+            current.next_run = next_run
+            if ids:
+                current.last_job_id = ids[-1]
+                current.last_run = max(j.due_at or j.run_at for j in jobs)
+            return ids
+
+    def recurring_record_trigger(self, recurring_id: str, job_id: str, at: dt.datetime) -> None:
+        with self._lock:
+            current = self._recurring.get(recurring_id)
+            if current is not None:
+                current.last_job_id = job_id
+                current.last_run = at

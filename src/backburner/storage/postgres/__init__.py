@@ -1,0 +1,5 @@
+"""The PostgreSQL backend: many processes and hosts share one database."""
+
+from .storage import PostgresStorage
+
+__all__ = ["PostgresStorage"]

@@ -1,0 +1,460 @@
+-- Queries of the PostgreSQL backend.
+--
+-- {schema} and {channel} are replaced by the quoted schema and notification channel when a
+-- storage is created: names are qualified rather than found through search_path, which a
+-- pooler in transaction mode (PgBouncer) would not keep per client.
+--
+-- A history entry is jsonb_build_array(state, extract(epoch FROM at), reason), the shape
+-- _rows.decode_history reads.
+--
+-- Statements that may make jobs ENQUEUED end with a "notified" step: one pg_notify per
+-- queue, skipped when %(channel)s is NULL (notifications are off). Its count is selected
+-- so that the step always runs.
+--
+-- Arrays are bound in binary (%(x)b): for big batches that is several times cheaper to
+-- encode than the text form, which must quote and escape every element.
+
+-- name: lock_migrations
+-- Serialises migrate() across processes; released when the transaction ends.
+SELECT pg_advisory_xact_lock(hashtext('backburner'), hashtext(%(schema)s::text));
+
+-- name: schema_exists
+SELECT 1 FROM pg_namespace WHERE nspname = %(schema)s::text;
+
+-- name: create_schema
+CREATE SCHEMA {schema};
+
+-- name: create_migrations_table
+CREATE TABLE IF NOT EXISTS {schema}.bb_migrations (
+    version    integer PRIMARY KEY,
+    name       text NOT NULL,
+    applied_at timestamptz NOT NULL DEFAULT now()
+);
+
+-- name: applied_migrations
+SELECT version, name FROM {schema}.bb_migrations ORDER BY version;
+
+-- name: use_schema
+-- For the rest of the migration transaction only.
+SELECT set_config('search_path', %(search_path)s::text, true);
+
+-- name: record_migration
+INSERT INTO {schema}.bb_migrations (version, name) VALUES (%(version)s, %(name)s::text);
+
+-- name: configure_session
+-- Times read back in UTC, like every time the protocol hands over. JIT compiling costs
+-- more than any of these statements gains from it (a quarter second for a large insert).
+SET TIME ZONE 'UTC';
+SET jit = off;
+
+-- name: listen
+LISTEN {channel};
+
+-- name: insert_jobs
+-- Ids are drawn before inserting so that each input row knows its own. A row whose
+-- unique_key is taken is skipped and answered with the id of the job holding the key:
+-- inserted by this very statement (the key repeats in the batch) or older. A key committed
+-- by another transaction after this statement began comes back NULL; the caller looks it
+-- up again.
+--
+-- args has one element per job. Every other column comes as an array, or, when all jobs
+-- share its value, as an empty array plus that value in "<column>_all": unnest pads
+-- short arrays with NULLs, which coalesce replaces.
+WITH input AS (
+    SELECT nextval('{schema}.bb_jobs_id_seq') AS id, t.position, t.args,
+           coalesce(t.name, %(name_all)s::text) AS name,
+           coalesce(t.queue, %(queue_all)s::text) AS queue,
+           coalesce(t.state, %(state_all)s::text) AS state,
+           coalesce(t.kwargs, %(kwargs_all)s::text) AS kwargs,
+           coalesce(t.run_at, %(run_at_all)s::timestamptz) AS run_at,
+           coalesce(t.reason, %(reason_all)s::text) AS reason,
+           coalesce(t.parent_id, %(parent_id_all)s::bigint) AS parent_id,
+           coalesce(t.continue_on, %(continue_on_all)s::text) AS continue_on,
+           coalesce(t.recurring_id, %(recurring_id_all)s::text) AS recurring_id,
+           coalesce(t.due_at, %(due_at_all)s::timestamptz) AS due_at,
+           coalesce(t.unique_key, %(unique_key_all)s::text) AS unique_key
+    FROM unnest(
+        %(args)b::text[], %(name)b::text[], %(queue)b::text[], %(state)b::text[],
+        %(kwargs)b::text[], %(run_at)b::timestamptz[], %(reason)b::text[],
+        %(parent_id)b::bigint[], %(continue_on)b::text[], %(recurring_id)b::text[],
+        %(due_at)b::timestamptz[], %(unique_key)b::text[]
+    ) WITH ORDINALITY AS t(args, name, queue, state, kwargs, run_at, reason, parent_id,
+                           continue_on, recurring_id, due_at, unique_key, position)
+),
+inserted AS (
+    INSERT INTO {schema}.bb_jobs (id, name, queue, state, args, kwargs, created_at, run_at,
+                                  finished_at, history, parent_id, continue_on, recurring_id,
+                                  due_at, unique_key)
+    SELECT id, name, queue, state, args, kwargs, %(now)s, run_at,
+           CASE WHEN state = 'deleted' THEN %(now)s::timestamptz END,
+           jsonb_build_array(jsonb_build_array(state, extract(epoch FROM %(now)s::timestamptz),
+                                               reason)),
+           parent_id, continue_on, recurring_id, due_at, unique_key
+    FROM input
+    ON CONFLICT (unique_key) WHERE unique_key IS NOT NULL DO NOTHING
+    RETURNING id, unique_key
+),
+notified AS (
+    SELECT pg_notify(%(channel)s::text, queue) FROM unnest(%(notify)b::text[]) AS queue
+    WHERE %(channel)s::text IS NOT NULL
+)
+SELECT array_agg(
+           CASE WHEN i.unique_key IS NULL THEN i.id
+                ELSE coalesce(holder.id, (SELECT older.id FROM {schema}.bb_jobs older
+                                          WHERE older.unique_key = i.unique_key))
+           END
+           ORDER BY i.position),
+       (SELECT count(*) FROM notified)
+FROM input i
+LEFT JOIN inserted holder ON holder.unique_key = i.unique_key;
+
+-- name: ids_by_unique_key
+SELECT unique_key, id FROM {schema}.bb_jobs WHERE unique_key = ANY(%(unique_key)b::text[]);
+
+-- name: lock_parents
+-- FOR SHARE makes a parent's concurrent finish wait for this insert to commit, so the
+-- finish's release step sees the new AWAITING child; a parent that finished first is read
+-- in its new state.
+SELECT id, state FROM {schema}.bb_jobs WHERE id = ANY(%(ids)b::bigint[]) ORDER BY id FOR SHARE;
+
+-- name: get_job
+SELECT id, name, queue, state, args, kwargs, created_at, attempt, run_at, started_at,
+       finished_at, result, error, history, parent_id, continue_on, server_id, recurring_id
+FROM {schema}.bb_jobs WHERE id = %(id)s;
+
+-- name: list_jobs
+SELECT id, name, queue, state, args, kwargs, created_at, attempt, run_at, started_at,
+       finished_at, result, error, history, parent_id, continue_on, server_id, recurring_id
+FROM {schema}.bb_jobs
+WHERE (%(queue)s::text IS NULL OR queue = %(queue)s::text)
+ORDER BY id DESC LIMIT %(limit)s OFFSET %(offset)s;
+
+-- name: list_jobs_in_state
+-- Separate from list_jobs so that even a generic plan walks the (state, id) index.
+SELECT id, name, queue, state, args, kwargs, created_at, attempt, run_at, started_at,
+       finished_at, result, error, history, parent_id, continue_on, server_id, recurring_id
+FROM {schema}.bb_jobs
+WHERE state = %(state)s::text AND (%(queue)s::text IS NULL OR queue = %(queue)s::text)
+ORDER BY id DESC LIMIT %(limit)s OFFSET %(offset)s;
+
+-- name: requeue
+WITH requeued AS (
+    UPDATE {schema}.bb_jobs
+    SET state = 'enqueued', run_at = %(now)s, finished_at = NULL, server_id = NULL,
+        history = history || jsonb_build_array(jsonb_build_array(
+            'enqueued', extract(epoch FROM %(now)s::timestamptz), %(reason)s::text))
+    WHERE id = %(id)s AND state IN ('succeeded', 'failed', 'deleted', 'scheduled')
+    RETURNING queue
+),
+notified AS (
+    SELECT pg_notify(%(channel)s::text, queue) FROM requeued
+    WHERE %(channel)s::text IS NOT NULL
+)
+SELECT (SELECT count(*) FROM requeued), (SELECT count(*) FROM notified);
+
+-- name: delete
+-- A processing job keeps its server_id: that server learns of the delete from job_lost.
+UPDATE {schema}.bb_jobs
+SET state = 'deleted', finished_at = %(now)s,
+    history = history || jsonb_build_array(jsonb_build_array(
+        'deleted', extract(epoch FROM %(now)s::timestamptz), %(reason)s::text))
+WHERE id = %(id)s AND state <> 'deleted'
+RETURNING id;
+
+-- name: release_children
+-- Moves the AWAITING children of finished parents as _states.continuation_release says
+-- (keep the two in step; test_postgres_specific checks them against each other), and the
+-- children of children that this deletes, in cascade. Parents given here that are not in a
+-- final state are ignored, so callers may pass every job they tried to finish.
+WITH RECURSIVE parent AS (
+    SELECT p.id, p.state, given.at
+    FROM unnest(%(id)b::bigint[], %(at)b::timestamptz[]) AS given(id, at)
+    JOIN {schema}.bb_jobs p ON p.id = given.id
+    WHERE p.state IN ('succeeded', 'failed', 'deleted')
+),
+released (id, state, reason, at) AS (
+    SELECT child.id,
+           CASE WHEN p.state = 'succeeded' OR child.continue_on = 'finished' THEN 'enqueued'
+                ELSE 'deleted' END,
+           'parent ' || p.id || ' ' || p.state,
+           p.at
+    FROM parent p
+    JOIN {schema}.bb_jobs child ON child.parent_id = p.id AND child.state = 'awaiting'
+    -- A failed parent may still be requeued and succeed: success continuations wait.
+    WHERE p.state <> 'failed' OR child.continue_on = 'finished'
+  UNION ALL
+    SELECT child.id,
+           CASE WHEN child.continue_on = 'finished' THEN 'enqueued' ELSE 'deleted' END,
+           'parent ' || r.id || ' deleted',
+           r.at
+    FROM released r
+    JOIN {schema}.bb_jobs child ON child.parent_id = r.id AND child.state = 'awaiting'
+    WHERE r.state = 'deleted'
+),
+moved AS (
+    UPDATE {schema}.bb_jobs j
+    SET state = r.state,
+        run_at = CASE WHEN r.state = 'enqueued' THEN r.at ELSE j.run_at END,
+        finished_at = CASE WHEN r.state = 'deleted' THEN r.at END,
+        history = j.history || jsonb_build_array(jsonb_build_array(
+            r.state, extract(epoch FROM r.at), r.reason))
+    FROM released r
+    WHERE j.id = r.id AND j.state = 'awaiting'
+    RETURNING j.queue, j.state
+),
+notified AS (
+    SELECT pg_notify(%(channel)s::text, queue)
+    FROM (SELECT DISTINCT queue FROM moved WHERE state = 'enqueued') AS q
+    WHERE %(channel)s::text IS NOT NULL
+)
+SELECT (SELECT count(*) FROM moved), (SELECT count(*) FROM notified);
+
+-- name: counts
+SELECT state, count(*) FROM {schema}.bb_jobs GROUP BY state;
+
+-- name: queue_counts
+SELECT queue, count(*) FROM {schema}.bb_jobs WHERE state = 'enqueued' GROUP BY queue;
+
+-- name: claim
+-- One statement for any number of queues: per queue (in the order given) the oldest ready
+-- jobs nobody else is claiming, then the first "limit" of those overall. With several
+-- queues, rows of later queues may be locked and not taken; other claimers skip them only
+-- until this statement commits.
+WITH queue AS (
+    SELECT name, position
+    FROM unnest(%(queues)b::text[]) WITH ORDINALITY AS q(name, position)
+),
+picked AS (
+    SELECT ready.id, q.position
+    FROM queue q
+    CROSS JOIN LATERAL (
+        SELECT id, run_at FROM {schema}.bb_jobs
+        WHERE state = 'enqueued' AND queue = q.name AND run_at <= %(now)s
+        ORDER BY run_at, id
+        LIMIT %(limit)s
+        FOR UPDATE SKIP LOCKED
+    ) AS ready
+    ORDER BY q.position, ready.run_at, ready.id
+    LIMIT %(limit)s
+),
+claimed AS (
+    UPDATE {schema}.bb_jobs j
+    SET state = 'processing', server_id = %(server_id)s::text, attempt = j.attempt + 1,
+        started_at = %(now)s,
+        history = j.history || jsonb_build_array(jsonb_build_array(
+            'processing', extract(epoch FROM %(now)s::timestamptz), %(reason)s::text))
+    FROM picked p
+    WHERE j.id = p.id
+    RETURNING j.id, j.name, j.queue, j.args, j.kwargs, j.attempt, j.due_at, j.recurring_id,
+              j.run_at, p.position
+)
+SELECT id, name, queue, args, kwargs, attempt, due_at, recurring_id
+FROM claimed ORDER BY position, run_at, id;
+
+-- name: finish
+-- Outcomes in parallel arrays, fenced on (id, processing, server, attempt). A final job
+-- keeps its server_id to show where it ran.
+WITH outcome AS (
+    SELECT *
+    FROM unnest(
+        %(id)b::bigint[], %(server_id)b::text[], %(attempt)b::integer[], %(state)b::text[],
+        %(at)b::timestamptz[], %(reason)b::text[], %(result)b::text[], %(error)b::text[],
+        %(run_at)b::timestamptz[]
+    ) AS o(id, server_id, attempt, state, at, reason, result, error, run_at)
+),
+finished AS (
+    UPDATE {schema}.bb_jobs j
+    SET state = o.state,
+        result = CASE WHEN o.state = 'succeeded' THEN o.result ELSE j.result END,
+        error = CASE WHEN o.state = 'succeeded' THEN NULL ELSE coalesce(o.error, j.error) END,
+        finished_at = CASE WHEN o.state IN ('succeeded', 'failed') THEN o.at END,
+        run_at = CASE WHEN o.state = 'scheduled' THEN coalesce(o.run_at, o.at) ELSE j.run_at END,
+        -- An interrupted run does not count as an attempt.
+        attempt = CASE WHEN o.state = 'enqueued' THEN j.attempt - 1 ELSE j.attempt END,
+        server_id = CASE WHEN o.state IN ('succeeded', 'failed') THEN j.server_id END,
+        history = j.history || jsonb_build_array(jsonb_build_array(
+            o.state, extract(epoch FROM o.at), o.reason))
+    FROM outcome o
+    WHERE j.id = o.id AND j.state = 'processing' AND j.server_id = o.server_id
+      AND j.attempt = o.attempt
+    RETURNING j.id, j.queue, j.state
+),
+notified AS (
+    SELECT pg_notify(%(channel)s::text, queue)
+    FROM (SELECT DISTINCT queue FROM finished WHERE state = 'enqueued') AS q
+    WHERE %(channel)s::text IS NOT NULL
+)
+SELECT (SELECT coalesce(array_agg(id), '{}') FROM finished), (SELECT count(*) FROM notified);
+
+-- name: stage_due
+WITH due AS (
+    SELECT id FROM {schema}.bb_jobs
+    WHERE state = 'scheduled' AND run_at <= %(now)s
+    ORDER BY run_at, id
+    LIMIT %(limit)s
+    FOR UPDATE SKIP LOCKED
+),
+staged AS (
+    UPDATE {schema}.bb_jobs j
+    SET state = 'enqueued',
+        history = j.history || jsonb_build_array(jsonb_build_array(
+            'enqueued', extract(epoch FROM %(now)s::timestamptz), 'due'))
+    FROM due
+    WHERE j.id = due.id
+    RETURNING j.queue
+),
+notified AS (
+    SELECT pg_notify(%(channel)s::text, queue)
+    FROM (SELECT DISTINCT queue FROM staged) AS q
+    WHERE %(channel)s::text IS NOT NULL
+)
+SELECT (SELECT count(*) FROM staged), (SELECT count(*) FROM notified);
+
+-- name: next_due
+SELECT min(run_at) FROM {schema}.bb_jobs WHERE state = 'scheduled';
+
+-- name: lost
+SELECT given.id
+FROM unnest(%(ids)b::bigint[]) WITH ORDINALITY AS given(id, position)
+WHERE NOT EXISTS (
+    SELECT 1 FROM {schema}.bb_jobs j
+    WHERE j.id = given.id AND j.state = 'processing' AND j.server_id = %(server_id)s::text
+)
+ORDER BY given.position;
+
+-- name: prune
+WITH cutoff AS (
+    SELECT * FROM unnest(%(state)b::text[], %(before)b::timestamptz[]) AS c(state, before)
+),
+doomed AS (
+    SELECT old.id
+    FROM cutoff c
+    CROSS JOIN LATERAL (
+        SELECT id FROM {schema}.bb_jobs
+        WHERE state = c.state AND finished_at < c.before
+        ORDER BY id
+        LIMIT %(limit)s
+        FOR UPDATE SKIP LOCKED
+    ) AS old
+)
+DELETE FROM {schema}.bb_jobs j USING doomed WHERE j.id = doomed.id;
+
+-- name: heartbeat
+INSERT INTO {schema}.bb_servers (id, hostname, pid, queues, workers, started_at, heartbeat_at)
+VALUES (%(id)s::text, %(hostname)s::text, %(pid)s, %(queues)b::text[], %(workers)s,
+        %(started_at)s, %(heartbeat_at)s)
+ON CONFLICT (id) DO UPDATE SET heartbeat_at = excluded.heartbeat_at,
+                               queues = excluded.queues, workers = excluded.workers;
+
+-- name: remove_server
+DELETE FROM {schema}.bb_servers WHERE id = %(server_id)s::text;
+
+-- name: list_servers
+SELECT id, hostname, pid, queues, workers, started_at, heartbeat_at
+FROM {schema}.bb_servers ORDER BY started_at, id;
+
+-- name: requeue_processing
+-- run_at stays: a rescued job has waited longest and goes to the front of its queue.
+WITH requeued AS (
+    UPDATE {schema}.bb_jobs
+    SET state = 'enqueued', server_id = NULL,
+        history = history || jsonb_build_array(jsonb_build_array(
+            'enqueued', extract(epoch FROM %(now)s::timestamptz), %(reason)s::text))
+    WHERE state = 'processing' AND server_id = %(server_id)s::text
+    RETURNING queue
+),
+notified AS (
+    SELECT pg_notify(%(channel)s::text, queue)
+    FROM (SELECT DISTINCT queue FROM requeued) AS q
+    WHERE %(channel)s::text IS NOT NULL
+)
+SELECT (SELECT count(*) FROM requeued), (SELECT count(*) FROM notified);
+
+-- name: rescue_dead
+-- Servers silent since the cutoff, and servers that own old processing jobs but have no
+-- row (they died before their first heartbeat or while removing it), lose their jobs.
+WITH dead AS (
+    DELETE FROM {schema}.bb_servers WHERE heartbeat_at < %(cutoff)s RETURNING id
+),
+orphan AS (
+    SELECT DISTINCT server_id AS id FROM {schema}.bb_jobs
+    WHERE state = 'processing' AND started_at < %(cutoff)s
+      AND server_id NOT IN (SELECT id FROM {schema}.bb_servers)
+),
+rescued AS (
+    UPDATE {schema}.bb_jobs
+    SET state = 'enqueued',
+        history = history || jsonb_build_array(jsonb_build_array(
+            'enqueued', extract(epoch FROM %(now)s::timestamptz),
+            'rescued from dead server ' || server_id)),
+        server_id = NULL
+    WHERE state = 'processing'
+      AND server_id IN (SELECT id FROM dead UNION SELECT id FROM orphan)
+    RETURNING queue
+),
+notified AS (
+    SELECT pg_notify(%(channel)s::text, queue)
+    FROM (SELECT DISTINCT queue FROM rescued) AS q
+    WHERE %(channel)s::text IS NOT NULL
+)
+SELECT (SELECT count(*) FROM rescued), (SELECT count(*) FROM notified);
+
+-- name: lease
+INSERT INTO {schema}.bb_leases AS lease (name, holder, until)
+VALUES (%(name)s::text, %(holder)s::text, %(until)s)
+ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, until = excluded.until
+WHERE lease.holder = excluded.holder OR lease.until <= %(now)s;
+
+-- name: recurring_upsert
+-- A new cron or time zone takes the new next run; otherwise the stored one (and any pause)
+-- stays.
+INSERT INTO {schema}.bb_recurring AS r (id, name, cron, timezone, queue, args, kwargs, misfire,
+                                        next_run, created_at)
+VALUES (%(id)s::text, %(name)s::text, %(cron)s::text, %(timezone)s::text, %(queue)s::text,
+        %(args)s::text, %(kwargs)s::text, %(misfire)s::text, %(next_run)s, %(now)s)
+ON CONFLICT (id) DO UPDATE SET
+    next_run = CASE WHEN r.cron = excluded.cron AND r.timezone = excluded.timezone
+                    THEN r.next_run ELSE excluded.next_run END,
+    name = excluded.name, cron = excluded.cron, timezone = excluded.timezone,
+    queue = excluded.queue, args = excluded.args, kwargs = excluded.kwargs,
+    misfire = excluded.misfire;
+
+-- name: recurring_get
+SELECT id, name, cron, timezone, queue, args, kwargs, misfire, paused, next_run, last_run,
+       last_job_id, created_at
+FROM {schema}.bb_recurring WHERE id = %(id)s::text;
+
+-- name: recurring_list
+SELECT id, name, cron, timezone, queue, args, kwargs, misfire, paused, next_run, last_run,
+       last_job_id, created_at
+FROM {schema}.bb_recurring ORDER BY id;
+
+-- name: recurring_remove
+DELETE FROM {schema}.bb_recurring WHERE id = %(id)s::text;
+
+-- name: recurring_set_paused
+-- Resuming takes the given next run: runs missed while paused are skipped.
+UPDATE {schema}.bb_recurring
+SET paused = %(paused)s,
+    next_run = CASE WHEN %(paused)s THEN next_run ELSE %(next_run)s::timestamptz END
+WHERE id = %(id)s::text;
+
+-- name: recurring_due
+SELECT id, name, cron, timezone, queue, args, kwargs, misfire, paused, next_run, last_run,
+       last_job_id, created_at
+FROM {schema}.bb_recurring
+WHERE NOT paused AND next_run <= %(now)s
+ORDER BY next_run, id LIMIT %(limit)s;
+
+-- name: recurring_next_run
+SELECT min(next_run) FROM {schema}.bb_recurring WHERE NOT paused;
+
+-- name: recurring_advance
+-- Compare-and-set: of concurrent callers for one instant, the first wins; the others wait
+-- for its row lock, then find next_run moved and change nothing.
+UPDATE {schema}.bb_recurring SET next_run = %(next_run)s::timestamptz
+WHERE id = %(id)s::text AND next_run = %(expected)s;
+
+-- name: recurring_ran
+UPDATE {schema}.bb_recurring SET last_run = %(at)s, last_job_id = %(job_id)s::text
+WHERE id = %(id)s::text;

@@ -1,0 +1,184 @@
+-- name: max_id
+SELECT coalesce(max(id), 0) FROM bb_jobs;
+
+-- name: insert_job
+INSERT INTO bb_jobs (id, name, queue, state, args, kwargs, created_at, run_at, history,
+                     parent_id, continue_on, recurring_id, due_at, unique_key, finished_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, json_array(json_array(?, ?, ?)), ?, ?, ?, ?, ?, ?);
+
+-- name: job_by_unique_key
+SELECT id FROM bb_jobs WHERE unique_key = ?;
+
+-- name: job_state
+SELECT state FROM bb_jobs WHERE id = ?;
+
+-- name: get_job
+SELECT * FROM bb_jobs WHERE id = ?;
+
+-- name: list_jobs
+SELECT * FROM bb_jobs
+WHERE (?1 IS NULL OR state = ?1) AND (?2 IS NULL OR queue = ?2)
+ORDER BY id DESC LIMIT ?3 OFFSET ?4;
+
+-- name: claim
+UPDATE bb_jobs
+SET state = 'processing', server_id = ?1, attempt = attempt + 1, started_at = ?2,
+    history = json_insert(history, '$[#]', json_array('processing', ?2, ?5))
+WHERE id IN (
+    SELECT id FROM bb_jobs
+    WHERE state = 'enqueued' AND queue = ?3 AND run_at <= ?2
+    ORDER BY run_at, id LIMIT ?4
+)
+RETURNING id, name, queue, args, kwargs, attempt, due_at, recurring_id, run_at;
+
+-- name: finish_succeeded
+UPDATE bb_jobs
+SET state = 'succeeded', result = ?1, error = NULL, finished_at = ?2,
+    history = json_insert(history, '$[#]', json_array('succeeded', ?2, ?3))
+WHERE id = ?4 AND state = 'processing' AND server_id = ?5 AND attempt = ?6;
+
+-- name: finish_failed
+UPDATE bb_jobs
+SET state = 'failed', error = ?1, finished_at = ?2,
+    history = json_insert(history, '$[#]', json_array('failed', ?2, ?3))
+WHERE id = ?4 AND state = 'processing' AND server_id = ?5 AND attempt = ?6;
+
+-- name: finish_retry
+UPDATE bb_jobs
+SET state = 'scheduled', error = ?1, run_at = ?7, server_id = NULL,
+    history = json_insert(history, '$[#]', json_array('scheduled', ?2, ?3))
+WHERE id = ?4 AND state = 'processing' AND server_id = ?5 AND attempt = ?6;
+
+-- name: finish_interrupted
+-- An interrupted run does not count as an attempt.
+UPDATE bb_jobs
+SET state = 'enqueued', attempt = attempt - 1, server_id = NULL,
+    history = json_insert(history, '$[#]', json_array('enqueued', ?2, ?3))
+WHERE id = ?4 AND state = 'processing' AND server_id = ?5 AND attempt = ?6;
+
+-- name: awaiting_children
+SELECT id, continue_on FROM bb_jobs
+WHERE state = 'awaiting' AND parent_id IN (SELECT value FROM json_each(?));
+
+-- name: any_awaiting
+SELECT 1 FROM bb_jobs WHERE state = 'awaiting' LIMIT 1;
+
+-- name: release_child
+UPDATE bb_jobs
+SET state = ?1, run_at = ?2,
+    finished_at = CASE WHEN ?1 = 'deleted' THEN ?2 END,
+    history = json_insert(history, '$[#]', json_array(?1, ?2, ?3))
+WHERE id = ?4 AND state = 'awaiting';
+
+-- name: requeue
+UPDATE bb_jobs
+SET state = 'enqueued', run_at = ?1, finished_at = NULL, server_id = NULL,
+    history = json_insert(history, '$[#]', json_array('enqueued', ?1, ?2))
+WHERE id = ?3 AND state IN ('succeeded', 'failed', 'deleted', 'scheduled');
+
+-- name: delete
+UPDATE bb_jobs
+SET state = 'deleted', finished_at = ?1,
+    history = json_insert(history, '$[#]', json_array('deleted', ?1, ?2))
+WHERE id = ?3 AND state != 'deleted';
+
+-- name: counts
+SELECT state, count(*) FROM bb_jobs GROUP BY state;
+
+-- name: queue_counts
+SELECT queue, count(*) FROM bb_jobs WHERE state = 'enqueued' GROUP BY queue;
+
+-- name: stage_due
+UPDATE bb_jobs
+SET state = 'enqueued',
+    history = json_insert(history, '$[#]', json_array('enqueued', ?1, 'due'))
+WHERE id IN (
+    SELECT id FROM bb_jobs WHERE state = 'scheduled' AND run_at <= ?1 ORDER BY run_at, id LIMIT ?2
+);
+
+-- name: next_due
+SELECT min(run_at) FROM bb_jobs WHERE state = 'scheduled';
+
+-- name: lost
+SELECT value FROM json_each(?1)
+WHERE NOT EXISTS (
+    SELECT 1 FROM bb_jobs
+    WHERE id = CAST(value AS INTEGER) AND state = 'processing' AND server_id = ?2
+);
+
+-- name: prune
+DELETE FROM bb_jobs WHERE id IN (
+    SELECT id FROM bb_jobs WHERE state = ?1 AND finished_at < ?2 ORDER BY id LIMIT ?3
+);
+
+-- name: heartbeat
+INSERT INTO bb_servers (id, hostname, pid, queues, workers, started_at, heartbeat_at)
+VALUES (?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (id) DO UPDATE SET heartbeat_at = excluded.heartbeat_at,
+                               queues = excluded.queues, workers = excluded.workers;
+
+-- name: remove_server
+DELETE FROM bb_servers WHERE id = ?;
+
+-- name: list_servers
+SELECT * FROM bb_servers ORDER BY started_at;
+
+-- name: dead_servers
+SELECT id FROM bb_servers WHERE heartbeat_at < ?;
+
+-- name: orphan_servers
+-- Servers that own processing jobs but have no row: they died before or while removing it.
+SELECT DISTINCT server_id FROM bb_jobs
+WHERE state = 'processing' AND started_at < ?1
+  AND server_id NOT IN (SELECT id FROM bb_servers);
+
+-- name: requeue_processing
+-- run_at stays: a rescued job has waited longest and goes to the front of its queue.
+UPDATE bb_jobs
+SET state = 'enqueued', server_id = NULL,
+    history = json_insert(history, '$[#]', json_array('enqueued', ?1, ?2))
+WHERE state = 'processing' AND server_id = ?3;
+
+-- name: lease
+INSERT INTO bb_leases (name, holder, until) VALUES (?1, ?2, ?3)
+ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, until = excluded.until
+WHERE bb_leases.holder = excluded.holder OR bb_leases.until <= ?4;
+
+-- name: recurring_upsert
+INSERT INTO bb_recurring (id, name, cron, timezone, queue, args, kwargs, misfire, next_run,
+                          created_at)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+ON CONFLICT (id) DO UPDATE SET
+    next_run = CASE WHEN bb_recurring.cron = excluded.cron
+                     AND bb_recurring.timezone = excluded.timezone
+                    THEN bb_recurring.next_run ELSE excluded.next_run END,
+    name = excluded.name, cron = excluded.cron, timezone = excluded.timezone,
+    queue = excluded.queue, args = excluded.args, kwargs = excluded.kwargs,
+    misfire = excluded.misfire;
+
+-- name: recurring_get
+SELECT * FROM bb_recurring WHERE id = ?;
+
+-- name: recurring_list
+SELECT * FROM bb_recurring ORDER BY id;
+
+-- name: recurring_remove
+DELETE FROM bb_recurring WHERE id = ?;
+
+-- name: recurring_pause
+UPDATE bb_recurring SET paused = 1 WHERE id = ?;
+
+-- name: recurring_resume
+UPDATE bb_recurring SET paused = 0, next_run = ?2 WHERE id = ?1;
+
+-- name: recurring_due
+SELECT * FROM bb_recurring WHERE paused = 0 AND next_run <= ? ORDER BY next_run, id LIMIT ?;
+
+-- name: recurring_next_run
+SELECT min(next_run) FROM bb_recurring WHERE paused = 0;
+
+-- name: recurring_advance
+UPDATE bb_recurring SET next_run = ?3 WHERE id = ?1 AND next_run = ?2;
+
+-- name: recurring_ran
+UPDATE bb_recurring SET last_run = ?2, last_job_id = ?3 WHERE id = ?1;

@@ -1,0 +1,527 @@
+"""SQLite storage: WAL, one writer per process, ``BEGIN IMMEDIATE`` for every write.
+
+Several processes may share one file. Within a process a lock serialises writers so they
+queue in order instead of spinning in SQLite's busy handler; across processes the busy
+timeout does the waiting. Every write transaction is short and batched.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from ..._records import Job, RecurringJob, ServerInfo
+from ..._states import JobState, continuation_release, continuation_start
+from .. import _rows
+from .._protocol import Capabilities, ClaimedJob, NewJob, Outcome, RecurringDefinition
+from .._sql import load_migrations, load_queries
+
+Q = load_queries(__package__ or "backburner.storage.sqlite")
+UTC = dt.UTC
+
+
+def _ts(value: dt.datetime) -> float:
+    return value.timestamp()
+
+
+def _dt(value: float | None) -> dt.datetime | None:
+    return None if value is None else dt.datetime.fromtimestamp(value, UTC)
+
+
+def _int_id(job_id: str) -> int | None:
+    try:
+        return int(job_id)
+    except ValueError:
+        return None
+
+
+class SQLiteStorage:
+    """Jobs in one SQLite file. ``busy_timeout`` is how long a writer waits for another process."""
+
+    def __init__(self, path: str, *, busy_timeout: float = 30.0, poll_interval: float = 0.01):
+        self.path = os.path.abspath(path)
+        self._busy_timeout_ms = int(busy_timeout * 1000)
+        self._poll_interval = poll_interval
+        self._local = threading.local()
+        self._connections: list[sqlite3.Connection] = []
+        self._connections_lock = threading.Lock()
+        self._write_lock = threading.Lock()
+        self._closed = False
+
+    @property
+    def capabilities(self) -> Capabilities:
+        return Capabilities(shared_across_processes=True, poll_interval=1.0)
+
+    # --- connections and transactions ----------------------------------------------
+
+    def _connect(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(
+            self.path, isolation_level=None, check_same_thread=False, cached_statements=256
+        )
+        conn.execute(f"PRAGMA busy_timeout = {self._busy_timeout_ms}")
+        conn.execute("PRAGMA journal_mode = WAL")
+        # NORMAL in WAL mode survives any process crash; only a power loss can undo the last
+        # transactions, never corrupt the file.
+        conn.execute("PRAGMA synchronous = NORMAL")
+        with self._connections_lock:
+            self._connections.append(conn)
+        return conn
+
+    @property
+    def _conn(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            if self._closed:
+                raise RuntimeError("this storage is closed")
+            conn = self._local.conn = self._connect()
+        return conn
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        conn = self._conn
+        with self._write_lock:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+
+    def migrate(self) -> None:
+        with self._write() as conn:
+            current = conn.execute("PRAGMA user_version").fetchone()[0]
+            for version, _name, script in load_migrations(__package__ or ""):
+                if version <= current:
+                    continue
+                for statement in _statements(script):
+                    conn.execute(statement)
+                conn.execute(f"PRAGMA user_version = {version}")
+
+    def schema_version(self) -> int:
+        version: int = self._conn.execute("PRAGMA user_version").fetchone()[0]
+        return version
+
+    def close(self) -> None:
+        self._closed = True
+        with self._connections_lock:
+            for conn in self._connections:
+                conn.close()
+            self._connections.clear()
+        self._local = threading.local()
+
+    # --- jobs, client side -----------------------------------------------------------
+
+    def job_insert_many(self, jobs: Sequence[NewJob], now: dt.datetime) -> list[str]:
+        with self._write() as conn:
+            return self._insert_jobs(conn, jobs, now)
+
+    def _insert_jobs(
+        self, conn: sqlite3.Connection, jobs: Sequence[NewJob], now: dt.datetime
+    ) -> list[str]:
+        created = _ts(now)
+        # One writer holds the file, so ids can be handed out here and inserted in bulk.
+        next_id = conn.execute(Q["max_id"]).fetchone()[0] + 1
+        batch_keys: dict[str, str] = {}
+        rows = []
+        ids: list[str] = []
+        for job in jobs:
+            state, reason, parent_id = job.state, job.reason, None
+            if job.unique_key is not None:
+                if job.unique_key in batch_keys:
+                    ids.append(batch_keys[job.unique_key])
+                    continue
+                found = conn.execute(Q["job_by_unique_key"], (job.unique_key,)).fetchone()
+                if found is not None:
+                    ids.append(str(found[0]))
+                    continue
+                batch_keys[job.unique_key] = str(next_id)
+            if job.parent_id is not None:
+                parent_id = _int_id(job.parent_id)
+                parent = conn.execute(Q["job_state"], (parent_id,)).fetchone()
+                if parent is None:
+                    raise LookupError(f"no job with id {job.parent_id!r}")
+                parent_state = JobState(parent[0])
+                state = continuation_start(parent_state, job.continue_on or "succeeded")
+                if state is not JobState.AWAITING:
+                    reason = f"parent {parent_id} {parent_state.value}"
+            finished = created if state is JobState.DELETED else None
+            rows.append(
+                (
+                    next_id,
+                    job.name,
+                    job.queue,
+                    state.value,
+                    job.args,
+                    job.kwargs,
+                    created,
+                    _ts(job.run_at),
+                    state.value,
+                    created,
+                    reason,
+                    parent_id,
+                    job.continue_on,
+                    job.recurring_id,
+                    None if job.due_at is None else _ts(job.due_at),
+                    job.unique_key,
+                    finished,
+                )
+            )
+            ids.append(str(next_id))
+            next_id += 1
+        conn.executemany(Q["insert_job"], rows)
+        return ids
+
+    def job_get(self, job_id: str) -> Job | None:
+        cursor = self._conn.execute(Q["get_job"], (_int_id(job_id),))
+        row = cursor.fetchone()
+        return None if row is None else _job_from_row(cursor, row)
+
+    def job_list(
+        self,
+        *,
+        state: JobState | None = None,
+        queue: str | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> list[Job]:
+        cursor = self._conn.execute(
+            Q["list_jobs"], (None if state is None else state.value, queue, limit, offset)
+        )
+        return [_job_from_row(cursor, row) for row in cursor.fetchall()]
+
+    def job_requeue(self, job_id: str, now: dt.datetime, reason: str) -> bool:
+        with self._write() as conn:
+            return conn.execute(Q["requeue"], (_ts(now), reason, _int_id(job_id))).rowcount == 1
+
+    def job_delete(self, job_id: str, now: dt.datetime, reason: str) -> bool:
+        with self._write() as conn:
+            deleted = conn.execute(Q["delete"], (_ts(now), reason, _int_id(job_id))).rowcount
+            if deleted:
+                self._release_children(conn, {_int_id(job_id) or 0: JobState.DELETED}, now)
+            return deleted == 1
+
+    def job_counts(self) -> Mapping[JobState, int]:
+        counts = dict.fromkeys(JobState, 0)
+        for state, count in self._conn.execute(Q["counts"]):
+            counts[JobState(state)] = count
+        return counts
+
+    def queue_counts(self) -> Mapping[str, int]:
+        return dict(self._conn.execute(Q["queue_counts"]).fetchall())
+
+    # --- jobs, server side -----------------------------------------------------------
+
+    def job_claim(
+        self, server_id: str, queues: Sequence[str], limit: int, now: dt.datetime
+    ) -> list[ClaimedJob]:
+        claimed: list[ClaimedJob] = []
+        reason = f"claimed by {server_id}"
+        with self._write() as conn:
+            for queue in queues:
+                want = limit - len(claimed)
+                if want <= 0:
+                    break
+                rows = conn.execute(Q["claim"], (server_id, _ts(now), queue, want, reason))
+                batch = sorted(rows.fetchall(), key=lambda r: (r[8], r[0]))
+                claimed.extend(
+                    ClaimedJob(
+                        id=str(r[0]),
+                        name=r[1],
+                        queue=r[2],
+                        args=r[3],
+                        kwargs=r[4],
+                        attempt=r[5],
+                        due_at=_dt(r[6]),
+                        recurring_id=r[7],
+                    )
+                    for r in batch
+                )
+        return claimed
+
+    def job_finish_many(self, outcomes: Sequence[Outcome]) -> list[str]:
+        applied: list[str] = []
+        released: dict[int, JobState] = {}
+        with self._write() as conn:
+            for o in outcomes:
+                at = _ts(o.at)
+                fence = (_int_id(o.job_id), o.server_id, o.attempt)
+                if o.state is JobState.SUCCEEDED:
+                    cursor = conn.execute(Q["finish_succeeded"], (o.result, at, o.reason, *fence))
+                elif o.state is JobState.FAILED:
+                    cursor = conn.execute(Q["finish_failed"], (o.error, at, o.reason, *fence))
+                elif o.state is JobState.SCHEDULED:
+                    run_at = _ts(o.run_at or o.at)
+                    cursor = conn.execute(
+                        Q["finish_retry"], (o.error, at, o.reason, *fence, run_at)
+                    )
+                elif o.state is JobState.ENQUEUED:
+                    cursor = conn.execute(Q["finish_interrupted"], (None, at, o.reason, *fence))
+                else:
+                    raise ValueError(f"an outcome cannot move a job to {o.state.value}")
+                if cursor.rowcount == 1:
+                    applied.append(o.job_id)
+                    if o.state.is_final:
+                        released[int(o.job_id)] = o.state
+            if released:
+                self._release_children(conn, released, outcomes[-1].at)
+        return applied
+
+    def _release_children(
+        self, conn: sqlite3.Connection, parents: dict[int, JobState], now: dt.datetime
+    ) -> None:
+        if conn.execute(Q["any_awaiting"]).fetchone() is None:
+            return
+        while parents:
+            children = conn.execute(Q["awaiting_children"], (json.dumps(list(parents)),))
+            deleted: dict[int, JobState] = {}
+            for child_id, continue_on in children.fetchall():
+                parent_id, parent_state = self._parent_of(conn, child_id, parents)
+                new_state = continuation_release(parent_state, continue_on)
+                if new_state is None:
+                    continue
+                reason = f"parent {parent_id} {parent_state.value}"
+                conn.execute(Q["release_child"], (new_state.value, _ts(now), reason, child_id))
+                if new_state is JobState.DELETED:
+                    deleted[child_id] = JobState.DELETED
+            parents = deleted
+
+    @staticmethod
+    def _parent_of(
+        conn: sqlite3.Connection, child_id: int, parents: dict[int, JobState]
+    ) -> tuple[int, JobState]:
+        parent_id = conn.execute("SELECT parent_id FROM bb_jobs WHERE id = ?", (child_id,))
+        found: int = parent_id.fetchone()[0]
+        return found, parents[found]
+
+    def job_stage_due(self, now: dt.datetime, limit: int = 1000) -> int:
+        with self._write() as conn:
+            return conn.execute(Q["stage_due"], (_ts(now), limit)).rowcount
+
+    def job_next_due(self) -> dt.datetime | None:
+        return _dt(self._conn.execute(Q["next_due"]).fetchone()[0])
+
+    def job_lost(self, server_id: str, job_ids: Sequence[str]) -> list[str]:
+        rows = self._conn.execute(Q["lost"], (json.dumps(list(job_ids)), server_id))
+        return [str(r[0]) for r in rows.fetchall()]
+
+    def job_prune(self, finished_before: Mapping[JobState, dt.datetime], limit: int) -> int:
+        pruned = 0
+        with self._write() as conn:
+            for state, cutoff in finished_before.items():
+                pruned += conn.execute(Q["prune"], (state.value, _ts(cutoff), limit)).rowcount
+        return pruned
+
+    # --- servers and maintenance -----------------------------------------------------
+
+    def server_heartbeat(self, server: ServerInfo) -> None:
+        with self._write() as conn:
+            conn.execute(
+                Q["heartbeat"],
+                (
+                    server.id,
+                    server.hostname,
+                    server.pid,
+                    json.dumps(list(server.queues)),
+                    server.workers,
+                    _ts(server.started_at),
+                    _ts(server.heartbeat_at),
+                ),
+            )
+
+    def server_remove(self, server_id: str, now: dt.datetime) -> int:
+        with self._write() as conn:
+            conn.execute(Q["remove_server"], (server_id,))
+            reason = f"server {server_id} stopped"
+            return conn.execute(Q["requeue_processing"], (_ts(now), reason, server_id)).rowcount
+
+    def server_list(self) -> list[ServerInfo]:
+        rows = self._conn.execute(Q["list_servers"]).fetchall()
+        return [
+            ServerInfo(
+                id=r[0],
+                hostname=r[1],
+                pid=r[2],
+                queues=tuple(json.loads(r[3])),
+                workers=r[4],
+                started_at=dt.datetime.fromtimestamp(r[5], UTC),
+                heartbeat_at=dt.datetime.fromtimestamp(r[6], UTC),
+            )
+            for r in rows
+        ]
+
+    def server_rescue_dead(self, heartbeat_before: dt.datetime, now: dt.datetime) -> int:
+        rescued = 0
+        with self._write() as conn:
+            cutoff = _ts(heartbeat_before)
+            dead = [r[0] for r in conn.execute(Q["dead_servers"], (cutoff,)).fetchall()]
+            dead += [r[0] for r in conn.execute(Q["orphan_servers"], (cutoff,)).fetchall()]
+            for server_id in dead:
+                conn.execute(Q["remove_server"], (server_id,))
+                reason = f"rescued from dead server {server_id}"
+                rescued += conn.execute(
+                    Q["requeue_processing"], (_ts(now), reason, server_id)
+                ).rowcount
+        return rescued
+
+    def lease_acquire(self, name: str, holder: str, until: dt.datetime, now: dt.datetime) -> bool:
+        with self._write() as conn:
+            return conn.execute(Q["lease"], (name, holder, _ts(until), _ts(now))).rowcount == 1
+
+    def listen(self, on_change: Callable[[], None]) -> Callable[[], None]:
+        """Watch ``PRAGMA data_version``, which moves whenever another connection commits."""
+        stop = threading.Event()
+
+        def watch() -> None:
+            conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            try:
+                last = conn.execute("PRAGMA data_version").fetchone()[0]
+                while not stop.wait(self._poll_interval):
+                    version = conn.execute("PRAGMA data_version").fetchone()[0]
+                    if version != last:
+                        last = version
+                        on_change()
+            except sqlite3.Error:  # pragma: no cover - the file went away; polling goes on
+                pass
+            finally:
+                conn.close()
+
+        thread = threading.Thread(target=watch, name="backburner-sqlite-watch", daemon=True)
+        thread.start()
+        return stop.set
+
+    # --- recurring jobs ----------------------------------------------------------------
+
+    def recurring_upsert(
+        self, definition: RecurringDefinition, next_run: dt.datetime, now: dt.datetime
+    ) -> None:
+        d = definition
+        with self._write() as conn:
+            conn.execute(
+                Q["recurring_upsert"],
+                (
+                    d.id,
+                    d.name,
+                    d.cron,
+                    d.timezone,
+                    d.queue,
+                    d.args,
+                    d.kwargs,
+                    d.misfire,
+                    _ts(next_run),
+                    _ts(now),
+                ),
+            )
+
+    def recurring_get(self, recurring_id: str) -> RecurringJob | None:
+        cursor = self._conn.execute(Q["recurring_get"], (recurring_id,))
+        row = cursor.fetchone()
+        return None if row is None else _recurring_from_row(cursor, row)
+
+    def recurring_list(self) -> list[RecurringJob]:
+        cursor = self._conn.execute(Q["recurring_list"])
+        return [_recurring_from_row(cursor, row) for row in cursor.fetchall()]
+
+    def recurring_remove(self, recurring_id: str) -> bool:
+        with self._write() as conn:
+            return conn.execute(Q["recurring_remove"], (recurring_id,)).rowcount == 1
+
+    def recurring_set_paused(
+        self, recurring_id: str, paused: bool, next_run: dt.datetime | None
+    ) -> bool:
+        with self._write() as conn:
+            if paused:
+                cursor = conn.execute(Q["recurring_pause"], (recurring_id,))
+            else:
+                resume_at = None if next_run is None else _ts(next_run)
+                cursor = conn.execute(Q["recurring_resume"], (recurring_id, resume_at))
+            return cursor.rowcount == 1
+
+    def recurring_due(self, now: dt.datetime, limit: int) -> list[RecurringJob]:
+        cursor = self._conn.execute(Q["recurring_due"], (_ts(now), limit))
+        return [_recurring_from_row(cursor, row) for row in cursor.fetchall()]
+
+    def recurring_next_run(self) -> dt.datetime | None:
+        return _dt(self._conn.execute(Q["recurring_next_run"]).fetchone()[0])
+
+    def recurring_advance(
+        self,
+        recurring_id: str,
+        expected: dt.datetime,
+        next_run: dt.datetime | None,
+        jobs: Sequence[NewJob],
+        now: dt.datetime,
+    ) -> list[str] | None:
+        after = None if next_run is None else _ts(next_run)
+        with self._write() as conn:
+            moved = conn.execute(Q["recurring_advance"], (recurring_id, _ts(expected), after))
+            if moved.rowcount != 1:
+                return None
+            ids = self._insert_jobs(conn, jobs, now) if jobs else []
+            if ids:
+                last_run = max(j.due_at or j.run_at for j in jobs)
+                conn.execute(Q["recurring_ran"], (recurring_id, _ts(last_run), ids[-1]))
+            return ids
+
+    def recurring_record_trigger(self, recurring_id: str, job_id: str, at: dt.datetime) -> None:
+        with self._write() as conn:
+            conn.execute(Q["recurring_ran"], (recurring_id, _ts(at), job_id))
+
+
+def _statements(script: str) -> Iterator[str]:
+    buffer = ""
+    for line in script.splitlines(keepends=True):
+        buffer += line
+        if sqlite3.complete_statement(buffer):
+            if buffer.strip():
+                yield buffer
+            buffer = ""
+
+
+def _job_from_row(cursor: sqlite3.Cursor, row: tuple[Any, ...]) -> Job:
+    r = dict(zip([c[0] for c in cursor.description], row, strict=True))
+    return Job(
+        id=str(r["id"]),
+        name=r["name"],
+        queue=r["queue"],
+        state=JobState(r["state"]),
+        args=_rows.decode_result(r["args"]),
+        kwargs=_rows.decode_result(r["kwargs"]),
+        created_at=dt.datetime.fromtimestamp(r["created_at"], UTC),
+        attempt=r["attempt"],
+        run_at=_dt(r["run_at"]),
+        started_at=_dt(r["started_at"]),
+        finished_at=_dt(r["finished_at"]),
+        result=_rows.decode_result(r["result"]),
+        error=_rows.decode_error(r["error"]),
+        history=_rows.decode_history(json.loads(r["history"])),
+        parent_id=None if r["parent_id"] is None else str(r["parent_id"]),
+        continue_on=r["continue_on"],
+        server_id=r["server_id"],
+        recurring_id=r["recurring_id"],
+    )
+
+
+def _recurring_from_row(cursor: sqlite3.Cursor, row: tuple[Any, ...]) -> RecurringJob:
+    r = dict(zip([c[0] for c in cursor.description], row, strict=True))
+    return RecurringJob(
+        id=r["id"],
+        name=r["name"],
+        cron=r["cron"],
+        timezone=r["timezone"],
+        queue=r["queue"],
+        args=_rows.decode_result(r["args"]),
+        kwargs=_rows.decode_result(r["kwargs"]),
+        misfire=r["misfire"],
+        paused=bool(r["paused"]),
+        next_run=_dt(r["next_run"]),
+        last_run=_dt(r["last_run"]),
+        last_job_id=r["last_job_id"],
+        created_at=dt.datetime.fromtimestamp(r["created_at"], UTC),
+    )

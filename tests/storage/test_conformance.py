@@ -1,0 +1,378 @@
+"""Behaviour every storage backend must share."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import threading
+
+import pytest
+
+from backburner._records import ServerInfo
+from backburner._states import JobState
+from backburner.storage import Outcome, Storage
+
+from .conftest import T0, at, new_job
+
+
+def server(server_id: str, heartbeat: dt.datetime = T0) -> ServerInfo:
+    return ServerInfo(
+        id=server_id,
+        hostname="host",
+        pid=1,
+        queues=("default",),
+        workers=4,
+        started_at=T0,
+        heartbeat_at=heartbeat,
+    )
+
+
+def succeed(job_id: str, attempt: int = 1, server_id: str = "s1", result: str = "null") -> Outcome:
+    return Outcome(
+        job_id=job_id,
+        server_id=server_id,
+        attempt=attempt,
+        state=JobState.SUCCEEDED,
+        at=at(1),
+        result=result,
+    )
+
+
+ERROR = json.dumps({"type": "ValueError", "message": "boom", "traceback": "Traceback..."})
+
+
+def test_insert_and_get_round_trips_fields(storage: Storage) -> None:
+    [job_id] = storage.job_insert_many(
+        [new_job("emails.welcome", queue="critical", args='[1,"a"]')], at(0)
+    )
+    job = storage.job_get(job_id)
+    assert job is not None
+    assert (job.id, job.name, job.queue, job.state) == (
+        job_id,
+        "emails.welcome",
+        "critical",
+        JobState.ENQUEUED,
+    )
+    assert job.args == [1, "a"]
+    assert job.kwargs == {}
+    assert job.attempt == 0
+    assert job.created_at == T0
+    assert [h.state for h in job.history] == [JobState.ENQUEUED]
+
+
+def test_get_unknown_id_is_none(storage: Storage) -> None:
+    assert storage.job_get("123456") is None
+    assert storage.job_get("not-an-id") is None
+
+
+def test_insert_many_keeps_order_and_ids_are_distinct(storage: Storage) -> None:
+    ids = storage.job_insert_many([new_job(args=f"[{i}]") for i in range(100)], T0)
+    assert len(set(ids)) == 100
+    assert [storage.job_get(i).args for i in ids[:3]] == [[0], [1], [2]]  # type: ignore[union-attr]
+
+
+def test_claim_serves_queues_in_order_and_fifo(storage: Storage) -> None:
+    low = storage.job_insert_many([new_job(queue="low")], at(0))
+    default = storage.job_insert_many([new_job(queue="default") for _ in range(2)], at(1))
+    critical = storage.job_insert_many([new_job(queue="critical", run_at=at(2))], at(2))
+    claimed = storage.job_claim("s1", ["critical", "default", "low"], 10, at(5))
+    assert [c.id for c in claimed] == critical + default + low
+    assert all(c.attempt == 1 for c in claimed)
+    job = storage.job_get(critical[0])
+    assert job is not None
+    assert job.state is JobState.PROCESSING
+    assert job.server_id == "s1"
+
+
+def test_claim_respects_limit_queues_and_run_at(storage: Storage) -> None:
+    storage.job_insert_many([new_job(queue="other")], T0)
+    ids = storage.job_insert_many([new_job() for _ in range(5)], T0)
+    assert [c.id for c in storage.job_claim("s1", ["default"], 2, at(1))] == ids[:2]
+    assert [c.id for c in storage.job_claim("s2", ["default"], 10, at(1))] == ids[2:]
+    assert storage.job_claim("s1", ["default"], 10, at(1)) == []
+
+
+def test_claim_never_hands_a_job_to_two_claimers(storage: Storage) -> None:
+    ids = storage.job_insert_many([new_job() for _ in range(400)], T0)
+    seen: list[str] = []
+    lock = threading.Lock()
+
+    def claim_all(server_id: str) -> None:
+        while batch := storage.job_claim(server_id, ["default"], 7, at(1)):
+            with lock:
+                seen.extend(c.id for c in batch)
+
+    threads = [threading.Thread(target=claim_all, args=(f"s{i}",)) for i in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(seen) == sorted(ids)
+
+
+def test_succeeded_outcome_stores_result_and_history(storage: Storage) -> None:
+    [job_id] = storage.job_insert_many([new_job()], T0)
+    storage.job_claim("s1", ["default"], 1, at(1))
+    assert storage.job_finish_many([succeed(job_id, result='{"ok":true}')]) == [job_id]
+    job = storage.job_get(job_id)
+    assert job is not None
+    assert job.state is JobState.SUCCEEDED
+    assert job.result == {"ok": True}
+    assert job.finished_at == at(1)
+    assert [h.state for h in job.history] == [
+        JobState.ENQUEUED,
+        JobState.PROCESSING,
+        JobState.SUCCEEDED,
+    ]
+
+
+def test_outcomes_are_fenced_by_server_and_attempt(storage: Storage) -> None:
+    [job_id] = storage.job_insert_many([new_job()], T0)
+    storage.job_claim("s1", ["default"], 1, at(1))
+    assert storage.job_finish_many([succeed(job_id, server_id="s2")]) == []
+    assert storage.job_finish_many([succeed(job_id, attempt=2)]) == []
+    job = storage.job_get(job_id)
+    assert job is not None
+    assert job.state is JobState.PROCESSING
+
+
+def test_retry_outcome_schedules_and_stage_due_enqueues(storage: Storage) -> None:
+    [job_id] = storage.job_insert_many([new_job()], T0)
+    storage.job_claim("s1", ["default"], 1, at(1))
+    retry = Outcome(
+        job_id=job_id,
+        server_id="s1",
+        attempt=1,
+        state=JobState.SCHEDULED,
+        at=at(2),
+        reason="retry 1 of 3",
+        error=ERROR,
+        run_at=at(60),
+    )
+    assert storage.job_finish_many([retry]) == [job_id]
+    job = storage.job_get(job_id)
+    assert job is not None
+    assert job.state is JobState.SCHEDULED
+    assert job.error is not None
+    assert job.error.message == "boom"
+    assert job.history[-1].reason == "retry 1 of 3"
+    assert storage.job_next_due() == at(60)
+    assert storage.job_stage_due(at(59)) == 0
+    assert storage.job_claim("s1", ["default"], 1, at(59)) == []
+    assert storage.job_stage_due(at(60)) == 1
+    [claimed] = storage.job_claim("s1", ["default"], 1, at(61))
+    assert claimed.attempt == 2
+    assert storage.job_next_due() is None
+
+
+def test_failed_outcome_keeps_error_and_can_be_requeued(storage: Storage) -> None:
+    [job_id] = storage.job_insert_many([new_job()], T0)
+    storage.job_claim("s1", ["default"], 1, at(1))
+    failed = Outcome(
+        job_id=job_id, server_id="s1", attempt=1, state=JobState.FAILED, at=at(2), error=ERROR
+    )
+    storage.job_finish_many([failed])
+    job = storage.job_get(job_id)
+    assert job is not None
+    assert job.state is JobState.FAILED
+    assert job.error is not None
+    assert job.error.traceback == "Traceback..."
+    assert storage.job_requeue(job_id, at(3), "requeued by hand")
+    job = storage.job_get(job_id)
+    assert job is not None
+    assert job.state is JobState.ENQUEUED
+    assert job.history[-1].reason == "requeued by hand"
+    assert not storage.job_requeue(job_id, at(3), "again")
+    assert not storage.job_requeue("99999", at(3), "unknown")
+
+
+def test_interrupted_outcome_returns_job_to_queue(storage: Storage) -> None:
+    [job_id] = storage.job_insert_many([new_job()], T0)
+    storage.job_claim("s1", ["default"], 1, at(1))
+    back = Outcome(
+        job_id=job_id, server_id="s1", attempt=1, state=JobState.ENQUEUED, at=at(2), reason="x"
+    )
+    assert storage.job_finish_many([back]) == [job_id]
+    [claimed] = storage.job_claim("s2", ["default"], 1, at(3))
+    assert claimed.id == job_id
+    assert claimed.attempt == 1
+
+
+def test_delete_marks_deleted_and_lost_tells_the_server(storage: Storage) -> None:
+    ids = storage.job_insert_many([new_job(), new_job()], T0)
+    storage.job_claim("s1", ["default"], 2, at(1))
+    assert storage.job_delete(ids[0], at(2), "deleted by hand")
+    assert not storage.job_delete(ids[0], at(2), "twice")
+    assert not storage.job_delete("99999", at(2), "unknown")
+    assert storage.job_lost("s1", ids) == [ids[0]]
+    assert storage.job_finish_many([succeed(ids[0])]) == []
+    job = storage.job_get(ids[0])
+    assert job is not None
+    assert job.state is JobState.DELETED
+
+
+def test_continuations_follow_their_parent(storage: Storage) -> None:
+    [parent] = storage.job_insert_many([new_job()], T0)
+    on_success, on_finish = storage.job_insert_many(
+        [
+            new_job("next", state=JobState.AWAITING, parent_id=parent, continue_on="succeeded"),
+            new_job("always", state=JobState.AWAITING, parent_id=parent, continue_on="finished"),
+        ],
+        T0,
+    )
+    assert storage.job_claim("s1", ["default"], 10, at(1))[0].id == parent
+    assert storage.job_get(on_success).state is JobState.AWAITING  # type: ignore[union-attr]
+    storage.job_finish_many([succeed(parent)])
+    claimed = storage.job_claim("s1", ["default"], 10, at(2))
+    assert sorted(c.id for c in claimed) == sorted([on_success, on_finish])
+
+
+def test_failed_parent_releases_only_finished_continuations(storage: Storage) -> None:
+    [parent] = storage.job_insert_many([new_job()], T0)
+    on_success, on_finish = storage.job_insert_many(
+        [
+            new_job(state=JobState.AWAITING, parent_id=parent, continue_on="succeeded"),
+            new_job(state=JobState.AWAITING, parent_id=parent, continue_on="finished"),
+        ],
+        T0,
+    )
+    storage.job_claim("s1", ["default"], 1, at(1))
+    failed = Outcome(
+        job_id=parent, server_id="s1", attempt=1, state=JobState.FAILED, at=at(2), error=ERROR
+    )
+    storage.job_finish_many([failed])
+    assert storage.job_get(on_success).state is JobState.AWAITING  # type: ignore[union-attr]
+    assert storage.job_get(on_finish).state is JobState.ENQUEUED  # type: ignore[union-attr]
+
+
+def test_deleting_a_parent_deletes_success_continuations_in_cascade(storage: Storage) -> None:
+    [parent] = storage.job_insert_many([new_job()], T0)
+    [child] = storage.job_insert_many(
+        [new_job(state=JobState.AWAITING, parent_id=parent, continue_on="succeeded")], T0
+    )
+    [grandchild, always] = storage.job_insert_many(
+        [
+            new_job(state=JobState.AWAITING, parent_id=child, continue_on="succeeded"),
+            new_job(state=JobState.AWAITING, parent_id=child, continue_on="finished"),
+        ],
+        T0,
+    )
+    storage.job_delete(parent, at(1), "deleted by hand")
+    assert storage.job_get(child).state is JobState.DELETED  # type: ignore[union-attr]
+    assert storage.job_get(grandchild).state is JobState.DELETED  # type: ignore[union-attr]
+    assert storage.job_get(always).state is JobState.ENQUEUED  # type: ignore[union-attr]
+
+
+def test_continuation_of_a_finished_parent_starts_at_once(storage: Storage) -> None:
+    [parent] = storage.job_insert_many([new_job()], T0)
+    storage.job_claim("s1", ["default"], 1, at(1))
+    storage.job_finish_many([succeed(parent)])
+    [child] = storage.job_insert_many(
+        [new_job(state=JobState.AWAITING, parent_id=parent, continue_on="succeeded")], at(2)
+    )
+    assert storage.job_get(child).state is JobState.ENQUEUED  # type: ignore[union-attr]
+
+
+def test_continuation_of_unknown_parent_stores_nothing(storage: Storage) -> None:
+    with pytest.raises(LookupError):
+        storage.job_insert_many(
+            [
+                new_job(),
+                new_job(state=JobState.AWAITING, parent_id="424242", continue_on="succeeded"),
+            ],
+            T0,
+        )
+    assert storage.job_list() == []
+
+
+def test_unique_key_inserts_once(storage: Storage) -> None:
+    first = storage.job_insert_many([new_job(unique_key="daily@2026-01-01T06:00")], T0)
+    again = storage.job_insert_many([new_job(unique_key="daily@2026-01-01T06:00")], T0)
+    assert first == again
+    assert len(storage.job_list()) == 1
+
+
+def test_list_filters_newest_first_and_pages(storage: Storage) -> None:
+    ids = storage.job_insert_many([new_job(queue="a"), new_job(queue="b"), new_job(queue="a")], T0)
+    assert [j.id for j in storage.job_list()] == ids[::-1]
+    assert [j.id for j in storage.job_list(queue="a")] == [ids[2], ids[0]]
+    assert [j.id for j in storage.job_list(limit=1, offset=1)] == [ids[1]]
+    assert storage.job_list(state=JobState.FAILED) == []
+
+
+def test_counts(storage: Storage) -> None:
+    storage.job_insert_many([new_job(), new_job(queue="low")], T0)
+    storage.job_insert_many([new_job(state=JobState.SCHEDULED, run_at=at(100))], T0)
+    counts = storage.job_counts()
+    assert counts[JobState.ENQUEUED] == 2
+    assert counts[JobState.SCHEDULED] == 1
+    assert counts.get(JobState.FAILED, 0) == 0
+    assert dict(storage.queue_counts()) == {"default": 1, "low": 1}
+
+
+def test_prune_removes_only_old_finished_jobs(storage: Storage) -> None:
+    old, new, pending = storage.job_insert_many([new_job(), new_job(), new_job()], T0)
+    storage.job_claim("s1", ["default"], 2, at(1))
+    storage.job_finish_many([succeed(old)])
+    late = Outcome(job_id=new, server_id="s1", attempt=1, state=JobState.SUCCEEDED, at=at(100))
+    storage.job_finish_many([late])
+    assert storage.job_prune({JobState.SUCCEEDED: at(50)}, limit=100) == 1
+    assert storage.job_get(old) is None
+    assert storage.job_get(new) is not None
+    assert storage.job_get(pending) is not None
+
+
+def test_server_rescue_requeues_jobs_of_dead_servers_only(storage: Storage) -> None:
+    ids = storage.job_insert_many([new_job(), new_job()], T0)
+    storage.server_heartbeat(server("dead", heartbeat=at(0)))
+    storage.server_heartbeat(server("alive", heartbeat=at(30)))
+    storage.job_claim("dead", ["default"], 1, at(1))
+    storage.job_claim("alive", ["default"], 1, at(1))
+    assert storage.server_rescue_dead(heartbeat_before=at(20), now=at(31)) == 1
+    assert [s.id for s in storage.server_list()] == ["alive"]
+    rescued = storage.job_get(ids[0])
+    assert rescued is not None
+    assert rescued.state is JobState.ENQUEUED
+    assert "dead" in (rescued.history[-1].reason or "")
+    assert storage.job_lost("dead", [ids[0]]) == [ids[0]]
+    # The dead server's late acknowledgement cannot overwrite the rescued job.
+    assert storage.job_finish_many([succeed(ids[0], server_id="dead")]) == []
+    [again] = storage.job_claim("alive", ["default"], 1, at(32))
+    assert (again.id, again.attempt) == (ids[0], 2)
+
+
+def test_server_remove_requeues_its_jobs(storage: Storage) -> None:
+    [job_id] = storage.job_insert_many([new_job()], T0)
+    storage.server_heartbeat(server("s1"))
+    storage.job_claim("s1", ["default"], 1, at(1))
+    assert storage.server_remove("s1", at(2)) == 1
+    assert storage.server_list() == []
+    assert storage.job_get(job_id).state is JobState.ENQUEUED  # type: ignore[union-attr]
+
+
+def test_heartbeat_updates_the_server_row(storage: Storage) -> None:
+    storage.server_heartbeat(server("s1", heartbeat=at(0)))
+    storage.server_heartbeat(server("s1", heartbeat=at(5)))
+    [info] = storage.server_list()
+    assert info.heartbeat_at == at(5)
+    assert info.queues == ("default",)
+
+
+def test_lease_is_exclusive_until_it_expires(storage: Storage) -> None:
+    assert storage.lease_acquire("pruner", "a", until=at(10), now=at(0))
+    assert not storage.lease_acquire("pruner", "b", until=at(15), now=at(5))
+    assert storage.lease_acquire("pruner", "a", until=at(20), now=at(5))
+    assert storage.lease_acquire("pruner", "b", until=at(40), now=at(21))
+
+
+def test_a_unique_key_repeated_in_one_batch_inserts_once(storage: Storage) -> None:
+    ids = storage.job_insert_many([new_job(unique_key="k"), new_job(unique_key="k")], T0)
+    assert ids[0] == ids[1]
+    assert len(storage.job_list()) == 1
+
+
+def test_finished_jobs_remember_their_server(storage: Storage) -> None:
+    [job_id] = storage.job_insert_many([new_job()], T0)
+    storage.job_claim("s1", ["default"], 1, at(1))
+    storage.job_finish_many([succeed(job_id)])
+    assert storage.job_get(job_id).server_id == "s1"  # type: ignore[union-attr]
