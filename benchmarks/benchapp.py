@@ -10,6 +10,7 @@ are plain functions that ``register()`` attaches to any app under fixed names.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import time
 from collections.abc import Coroutine
@@ -22,6 +23,7 @@ NOOP = "bench.noop"
 ASYNC_NOOP = "bench.async_noop"
 STAMP = "bench.stamp"
 ASYNC_STAMP = "bench.async_stamp"
+NAP = "bench.nap"
 
 
 def noop(i: int) -> None:
@@ -41,12 +43,20 @@ async def async_stamp(enqueued_at: float) -> list[float]:
     return [enqueued_at, time.time()]
 
 
+async def nap(seconds: float) -> float:
+    """Sleeps, cancellably; returns when it started (``time.time()``)."""
+    started = time.time()
+    await asyncio.sleep(seconds)
+    return started
+
+
 @dataclass(frozen=True)
 class BenchJobs:
     noop: JobFunction[[int], None]
     async_noop: JobFunction[[int], Coroutine[Any, Any, None]]
     stamp: JobFunction[[float], list[float]]
     async_stamp: JobFunction[[float], Coroutine[Any, Any, list[float]]]
+    nap: JobFunction[[float], Coroutine[Any, Any, float]]
 
 
 def register(target: Backburner) -> BenchJobs:
@@ -56,6 +66,7 @@ def register(target: Backburner) -> BenchJobs:
         async_noop=target.job(name=ASYNC_NOOP)(async_noop),
         stamp=target.job(name=STAMP)(stamp),
         async_stamp=target.job(name=ASYNC_STAMP)(async_stamp),
+        nap=target.job(name=NAP)(nap),
     )
 
 

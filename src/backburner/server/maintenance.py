@@ -54,7 +54,9 @@ class Maintenance:
                 if time.monotonic() >= next_heartbeat:
                     next_heartbeat = time.monotonic() + interval
                     self.heartbeat()
-                    self.rescue_dead_servers()
+                # Every tick, not every heartbeat: a dead server's jobs come back at most
+                # half a second after its heartbeat turns ``server_timeout`` old.
+                self.rescue_dead_servers()
                 if time.monotonic() >= self._next_prune:
                     self._next_prune = time.monotonic() + PRUNE_INTERVAL
                     self.prune()
