@@ -4,6 +4,7 @@
 
     .venv/bin/python benchmarks/profile_drain.py --workers 10 --kind sync
     .venv/bin/python benchmarks/profile_drain.py --profile pyinstrument  # or cprofile
+    .venv/bin/python benchmarks/profile_drain.py --url 'postgresql://u@host/db?schema=drain'
     py-spy record -o drain.svg -- .venv/bin/python benchmarks/profile_drain.py
 
 Prints the drain rate (first claim to last outcome, from the job rows), and how many times
@@ -157,10 +158,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--kind", choices=["sync", "async"], default="sync")
     parser.add_argument("--profile", choices=["none", "cprofile", "pyinstrument"], default="none")
     parser.add_argument("--output", type=Path, help="profile output (pstats, or pyinstrument html)")
+    parser.add_argument(
+        "--url", help="storage URL to drain in (default: a new SQLite file); must be empty"
+    )
     args = parser.parse_args(argv)
 
     with tempfile.TemporaryDirectory(prefix="backburner-profile-") as folder:
-        app = Backburner(f"sqlite:///{folder}/drain.db")
+        app = Backburner(args.url or f"sqlite:///{folder}/drain.db")
         jobs = bench_jobs(app)
         job = jobs.noop if args.kind == "sync" else jobs.async_noop
         job.enqueue_many([(i,) for i in range(args.jobs)])

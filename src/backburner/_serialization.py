@@ -60,8 +60,11 @@ def dumps(value: Any) -> str:
     return _encoder.encode(value)
 
 
+_decoder = json.JSONDecoder(object_hook=_object_hook)
+
+
 def loads(text: str) -> Any:
-    return json.loads(text, object_hook=_object_hook)
+    return _decoder.decode(text)
 
 
 def _why(value: Any) -> str | None:

@@ -18,7 +18,7 @@ from .._jobs import JobFunction
 from .._retry import DEFAULT_RETRY
 from .._states import JobState
 from ..storage import ClaimedJob, Outcome
-from ._threads import DaemonThreadPool
+from ._threads import DaemonThreadPool, LoopHandoff
 
 log = logging.getLogger("backburner.worker")
 
@@ -85,6 +85,7 @@ class Runner:
         self._lookup = lookup
         self._server_id = server_id
         self._threads = threads
+        self._handoff: LoopHandoff | None = None
 
     async def run(
         self, claimed: ClaimedJob, context: JobContext
@@ -102,8 +103,10 @@ class Runner:
                 if job.is_async:
                     result = await self._run_async(job, args, kwargs, context)
                 else:
+                    if self._handoff is None:
+                        self._handoff = LoopHandoff(asyncio.get_running_loop())
                     pending = self._threads.submit(lambda: _run_sync(job, args, kwargs, context))
-                    result = await asyncio.wrap_future(pending)
+                    result = await self._handoff.watch(pending)
             try:
                 result_text = _serialization.dumps(result)
             except (TypeError, ValueError) as error:

@@ -38,6 +38,8 @@ if TYPE_CHECKING:
 log = logging.getLogger("backburner.server")
 T = TypeVar("T")
 
+SCHEDULE_MIN_GAP = 0.1  # seconds between two passes of the schedule loop
+
 DEFAULT_RETENTION: dict[JobState, dt.timedelta | None] = {
     JobState.SUCCEEDED: dt.timedelta(days=1),
     JobState.DELETED: dt.timedelta(days=1),
@@ -127,7 +129,7 @@ class Server:
         if queue is not None and queue not in self.options.queues:
             return
         with contextlib.suppress(RuntimeError):  # the loop may close in between
-            loop.call_soon_threadsafe(self._wake_now)
+            loop.call_soon_threadsafe(self._wake_all)
 
     def request_stop(self, *, immediately: bool = False) -> None:
         """Stop gracefully; ``immediately`` interrupts running jobs without waiting."""
@@ -148,9 +150,14 @@ class Server:
 
     # --- on the loop -----------------------------------------------------------------
 
-    def _wake_now(self) -> None:
+    def _wake_all(self) -> None:
+        """Something changed elsewhere: look for work, and for newly scheduled jobs."""
         self._work_hint.set()
         self._schedule_hint.set()
+
+    def _wake_now(self) -> None:
+        """This server made work (released continuations, staged due jobs): go and fetch."""
+        self._work_hint.set()
 
     def _cancel(self, job_ids: list[str], reason: str) -> None:
         for job_id in job_ids:
@@ -300,15 +307,26 @@ class Server:
                     await asyncio.sleep(min(5.0, 0.1 * 2**failures))
                     self._flush_hint.set()
                     continue
-                if any(o.state.is_final for o in batch):
-                    self._wake_now()  # continuations may have been released
+                self._after_recording(batch)
             elif self._stopping.is_set() and not self._running:
                 return
 
+    def _after_recording(self, batch: Sequence[Outcome]) -> None:
+        if any(o.state.is_final for o in batch):
+            self._wake_now()  # continuations may have been released
+        if any(o.state is JobState.SCHEDULED for o in batch):
+            self._schedule_hint.set()  # a retry may be due before the next pass
+
     async def _schedule_loop(self) -> None:
-        """Moves due scheduled jobs to their queues, on time to well under a second."""
+        """Moves due scheduled jobs to their queues, on time to well under a second.
+
+        A pass runs when the next job is due, when woken, and at least every half second;
+        wake-ups come often while other processes write, so passes are at least
+        ``SCHEDULE_MIN_GAP`` apart (which also bounds the cost of a job due in the past).
+        """
         while True:
             self._schedule_hint.clear()
+            passed = time.monotonic()
             try:
                 staged = await self._io_call(self.storage.job_stage_due, utcnow())
                 staged += await self._io_call(enqueue_due, self.storage, utcnow())
@@ -323,6 +341,9 @@ class Server:
                 wait = max(0.0, min(wait, (next_due - utcnow()).total_seconds()))
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._schedule_hint.wait(), wait)
+            gap = SCHEDULE_MIN_GAP - (time.monotonic() - passed)
+            if gap > 0:
+                await asyncio.sleep(gap)
 
     def _next_due(self) -> dt.datetime | None:
         times = [self.storage.job_next_due(), self.storage.recurring_next_run()]
