@@ -85,26 +85,34 @@ class Backburner:
     @property
     def storage(self) -> Storage:
         """The storage backend, opened (and migrated, unless turned off) on first use."""
+        return self._open(migrate=self._auto_migrate)
+
+    def migrate(self) -> None:
+        """Create or upgrade the storage schema."""
+        self._open(migrate=True).migrate()
+
+    def _open(self, *, migrate: bool) -> Storage:
         if self._storage is None:
             with self._storage_lock:
                 if self._storage is None:
                     storage = open_storage(self._url, **self._storage_options)
-                    if self._auto_migrate:
-                        try:
+                    try:
+                        if migrate:
                             storage.migrate()
-                        except StorageError:
-                            raise
-                        except Exception as error:
-                            storage.close()
-                            raise StorageError(
-                                f"cannot open storage {self.storage_url}: {error}"
-                            ) from error
+                        else:
+                            storage.check_schema()
+                    except StorageError:
+                        # Not kept, so the next call opens another: close this one, or
+                        # its pool would go on connecting in the background for good.
+                        storage.close()
+                        raise
+                    except Exception as error:
+                        storage.close()
+                        raise StorageError(
+                            f"cannot open storage {self.storage_url}: {error}"
+                        ) from error
                     self._storage = storage
         return self._storage
-
-    def migrate(self) -> None:
-        """Create or upgrade the storage schema."""
-        self.storage.migrate()
 
     def close(self) -> None:
         """Close storage connections. Servers started from this app must be stopped first."""

@@ -1,4 +1,5 @@
-"""Driving the real ``backburner`` CLI and real server processes against one SQLite file."""
+"""Driving the real ``backburner`` CLI and real server processes against one storage: a
+SQLite file by default, or any storage URL (a PostgreSQL schema)."""
 
 from __future__ import annotations
 
@@ -86,14 +87,17 @@ class Process:
 
 @dataclass
 class Harness:
-    """One SQLite file, an execution log, and every process a test started."""
+    """One storage (a SQLite file unless ``url`` names another), an execution log, and
+    every process a test started. Processes find the storage through ``$BACKBURNER_URL``."""
 
     tmp_path: Path
     processes: list[Process] = field(default_factory=list)
+    url: str = field(default="", kw_only=True)
 
     def __post_init__(self) -> None:
         self.db = self.tmp_path / "jobs.db"
-        self.url = f"sqlite:///{self.db}"
+        if not self.url:
+            self.url = f"sqlite:///{self.db}"
         self.exec_log = self.tmp_path / "executions.log"
         env = {k: v for k, v in os.environ.items() if not k.startswith("BACKBURNER_")}
         env.update(

@@ -41,6 +41,12 @@ def succeed(job_id: str, attempt: int = 1, server_id: str = "s1", result: str = 
 ERROR = json.dumps({"type": "ValueError", "message": "boom", "traceback": "Traceback..."})
 
 
+def test_a_migrated_storage_passes_the_schema_check(storage: Storage) -> None:
+    storage.check_schema()
+    storage.migrate()  # again: changes nothing
+    storage.check_schema()
+
+
 def test_insert_and_get_round_trips_fields(storage: Storage) -> None:
     [job_id] = storage.job_insert_many(
         [new_job("emails.welcome", queue="critical", args='[1,"a"]')], at(0)

@@ -112,6 +112,9 @@ class Storage(Protocol):
     def migrate(self) -> None:
         """Create or upgrade the schema; safe to call from many processes at once."""
 
+    def check_schema(self) -> None:
+        """Raise ``StorageError`` unless every migration has been applied."""
+
     def close(self) -> None: ...
 
     # --- jobs, client side -----------------------------------------------------------

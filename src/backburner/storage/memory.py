@@ -130,6 +130,9 @@ class MemoryStorage:
     def migrate(self) -> None:
         pass
 
+    def check_schema(self) -> None:
+        pass
+
     def close(self) -> None:
         pass
 

@@ -115,6 +115,12 @@ class Connections:
             yield conn
         except errors.TransactionRollback:
             raise
+        except errors.UndefinedTable as error:
+            # Auto-migrate is off and nobody ran the migrations (or the schema was dropped).
+            raise StorageError(
+                f"the Backburner tables are missing in PostgreSQL at {self._where} "
+                f"({_first_line(error)}): run `backburner migrate` first"
+            ) from error
         except psycopg.OperationalError as error:
             what = "lost the connection to" if conn.broken else "error from"
             raise StorageError(

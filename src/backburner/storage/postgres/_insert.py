@@ -24,6 +24,8 @@ def insert_jobs(
     With continuations among them, ``conn`` must be in a transaction: their parents stay
     locked from reading their states until the commit.
     """
+    if len(jobs) == 1 and jobs[0].parent_id is None and jobs[0].unique_key is None:
+        return [_insert_one(conn, queries, jobs[0], now, channel)]
     has_parents = any(job.parent_id is not None for job in jobs)
     parents = _lock_parents(conn, queries, jobs) if has_parents else {}
     params = _params(jobs, now, parents, channel)
@@ -41,6 +43,30 @@ def insert_jobs(
         if None in ids:
             raise LookupError("a job holding the same unique key was deleted meanwhile")
     return [str(job_id) for job_id in ids]
+
+
+def _insert_one(
+    conn: Connection,
+    queries: Mapping[str, str],
+    job: NewJob,
+    now: dt.datetime,
+    channel: str | None,
+) -> str:
+    params = {
+        "name": job.name,
+        "queue": job.queue,
+        "state": job.state.value,
+        "args": job.args,
+        "kwargs": job.kwargs,
+        "now": now,
+        "run_at": job.run_at,
+        "reason": job.reason,
+        "recurring_id": job.recurring_id,
+        "due_at": job.due_at,
+        "channel": channel,
+    }
+    [(job_id, _)] = conn.execute(queries["insert_job"], params).fetchall()
+    return str(job_id)
 
 
 def _lock_parents(

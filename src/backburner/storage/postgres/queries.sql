@@ -50,6 +50,24 @@ SET jit = off;
 -- name: listen
 LISTEN {channel};
 
+-- name: insert_job
+-- One job with no parent and no unique key: the common enqueue() and schedule(). A plain
+-- INSERT plans in a fraction of the time insert_jobs takes.
+WITH inserted AS (
+    INSERT INTO {schema}.bb_jobs (name, queue, state, args, kwargs, created_at, run_at,
+                                  history, recurring_id, due_at)
+    VALUES (%(name)s::text, %(queue)s::text, %(state)s::text, %(args)s::text,
+            %(kwargs)s::text, %(now)s, %(run_at)s,
+            jsonb_build_array(jsonb_build_array(%(state)s::text,
+                                                extract(epoch FROM %(now)s::timestamptz),
+                                                %(reason)s::text)),
+            %(recurring_id)s::text, %(due_at)s::timestamptz)
+    RETURNING id, queue, state
+)
+SELECT id, (SELECT count(pg_notify(%(channel)s::text, queue)) FROM inserted
+            WHERE state = 'enqueued' AND %(channel)s::text IS NOT NULL)
+FROM inserted;
+
 -- name: insert_jobs
 -- Ids are drawn before inserting so that each input row knows its own. A row whose
 -- unique_key is taken is skipped and answered with the id of the job holding the key:

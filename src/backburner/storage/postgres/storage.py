@@ -20,6 +20,7 @@ from ..._states import JobState
 from .. import _rows
 from .._protocol import Capabilities, ClaimedJob, NewJob, Outcome
 from .._sql import load_migrations
+from .._url import StorageError
 from ._base import PACKAGE, int_id, quote
 from ._connections import Connection
 from ._insert import insert_jobs
@@ -71,6 +72,15 @@ class PostgresStorage(RecurringVerbs):
                     conn.execute(self._q["record_migration"], {"version": version, "name": name})
 
         self._transaction(work)
+
+    def check_schema(self) -> None:
+        applied = {version for version, _ in self.applied_migrations()}
+        missing = [name for version, name, _ in load_migrations(PACKAGE) if version not in applied]
+        if missing:
+            raise StorageError(
+                f"schema {self.schema!r} lacks migrations {', '.join(missing)}: "
+                "run `backburner migrate` first"
+            )
 
     def applied_migrations(self) -> list[tuple[int, str]]:
         """``(version, file name)`` of the migrations applied to this schema, in order."""

@@ -21,6 +21,7 @@ from ..._states import JobState, continuation_release, continuation_start
 from .. import _rows
 from .._protocol import Capabilities, ClaimedJob, NewJob, Outcome, RecurringDefinition
 from .._sql import load_migrations, load_queries
+from .._url import StorageError
 
 Q = load_queries(__package__ or "backburner.storage.sqlite")
 UTC = dt.UTC
@@ -107,6 +108,18 @@ class SQLiteStorage:
     def schema_version(self) -> int:
         version: int = self._conn.execute("PRAGMA user_version").fetchone()[0]
         return version
+
+    def check_schema(self) -> None:
+        missing = [
+            name
+            for version, name, _ in load_migrations(__package__ or "")
+            if version > self.schema_version()
+        ]
+        if missing:
+            raise StorageError(
+                f"the SQLite file {self.path} lacks migrations {', '.join(missing)}: "
+                "run `backburner migrate` first"
+            )
 
     def close(self) -> None:
         self._closed = True
