@@ -117,3 +117,12 @@ def flaky(failures: int) -> int:
     if context.attempt <= failures:
         raise ConnectionError(f"flaky failure on attempt {context.attempt}")
     return context.attempt
+
+
+@app.job
+def tick() -> str:
+    """A recurring job's run: logs ``RECURRING_ID DUE_AT STARTED_AT`` and returns its instant."""
+    context = current_job()
+    due = context.due_at.isoformat() if context.due_at is not None else "-"
+    record("tick", context, f"{context.recurring_id} {due} {time.time():.6f}")
+    return due
