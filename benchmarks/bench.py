@@ -221,6 +221,19 @@ def succeeded(app: Backburner) -> int:
     return app.storage.job_counts().get(JobState.SUCCEEDED, 0)
 
 
+def cpu_yardstick() -> float:
+    """Seconds a fixed pure-Python loop takes: how fast this machine's CPU is right now.
+
+    Shared machines change speed from one minute to the next; the results are only
+    comparable next to this number.
+    """
+    start = time.perf_counter()
+    total = 0
+    for i in range(10_000_000):
+        total += i
+    return time.perf_counter() - start
+
+
 def percentile(values: Sequence[float], p: float) -> float:
     """Nearest-rank percentile (p in 0..100)."""
     ordered = sorted(values)
@@ -487,6 +500,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     target: Target = SQLiteTarget() if args.storage == "sqlite" else PostgresTarget(args.url)
     runs: list[list[Measurement]] = []
+    before = cpu_yardstick()
     try:
         with tempfile.TemporaryFile(prefix="backburner-bench-server-") as log:
             try:
@@ -499,8 +513,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print(f"server output (end):\n{tail}", file=sys.stderr)
                 raise
         load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+        after = cpu_yardstick()
         environment = (
-            f"{os.cpu_count()} CPUs (load average at the end {load}), "
+            f"{os.cpu_count()} CPUs (load average at the end {load}; a 10-million-step "
+            f"Python loop took {before:.2f} s before and {after:.2f} s after), "
             f"Python {platform.python_version()}, {target.describe()}"
         )
     finally:

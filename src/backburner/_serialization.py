@@ -78,7 +78,8 @@ def _why(value: Any) -> str | None:
 def dumps_arguments(args: Sequence[Any], kwargs: Mapping[str, Any], *, job: str) -> tuple[str, str]:
     """Serialize a job's arguments, naming the first argument that cannot be stored."""
     try:
-        return dumps(list(args)), dumps(dict(kwargs))
+        # Most jobs take no keyword arguments.
+        return dumps(list(args)), dumps(dict(kwargs)) if kwargs else "{}"
     except (TypeError, ValueError):
         pass
     for position, value in enumerate(args):
