@@ -17,6 +17,7 @@ POSTGRES_URL = os.environ.get(
 )
 
 T = TypeVar("T")
+V = TypeVar("V")
 
 
 def fresh_schema() -> str:
@@ -45,7 +46,9 @@ def postgres_storage() -> Iterator[PostgresStorage]:
         drop_schema(schema)
 
 
-def wait_until(check: Callable[[], T | None], timeout: float = 10.0, what: str = "") -> T:
+def wait_until(
+    check: Callable[[], T | None], timeout: float = 10.0, what: str = "", pause: float = 0.02
+) -> T:
     """Poll ``check`` until it returns something truthy; fail with ``what`` after ``timeout``."""
     deadline = time.monotonic() + timeout
     while True:
@@ -54,4 +57,21 @@ def wait_until(check: Callable[[], T | None], timeout: float = 10.0, what: str =
             return value
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout}s waiting for {what or check}")
-        time.sleep(0.02)
+        time.sleep(pause)
+
+
+def wait_reading(
+    read: Callable[[], V], check: Callable[[V], bool], timeout: float, what: str, pause: float
+) -> V:
+    """Poll ``read()`` until ``check`` accepts its value; on timeout, show the last one."""
+    last: list[V] = []
+
+    def reached() -> bool:
+        last[:] = [read()]
+        return check(last[0])
+
+    try:
+        wait_until(reached, timeout, what, pause)
+    except AssertionError as error:
+        raise AssertionError(f"{error}; last seen: {last[0] if last else None}") from None
+    return last[0]

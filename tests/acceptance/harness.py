@@ -10,11 +10,12 @@ import re
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
+
+from tests.support import wait_reading, wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = "tests.acceptance.jobsapp:app"
@@ -28,14 +29,7 @@ _STARTED = re.compile(r"server (\S+) started")
 
 def wait_for(check: Callable[[], T | None], timeout: float, what: str, pause: float = 0.05) -> T:
     """Poll ``check`` until it returns something truthy; fail naming ``what`` after ``timeout``."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(pause)
+    return wait_until(check, timeout, what, pause)
 
 
 @dataclass
@@ -249,32 +243,18 @@ class Harness:
 
     def wait_state(self, job_id: str, *states: str, timeout: float = 15) -> dict[str, Any]:
         """Poll ``jobs show`` until the job is in one of ``states``."""
-        last: dict[str, Any] = {}
-
-        def reached() -> dict[str, Any] | None:
-            nonlocal last
-            last = self.show(job_id)
-            return last if last["state"] in states else None
-
-        try:
-            return wait_for(reached, timeout, f"job {job_id} to be {'/'.join(states)}", 0.1)
-        except AssertionError as error:
-            raise AssertionError(f"{error}; last seen: {last}") from None
+        return wait_reading(
+            lambda: self.show(job_id),
+            lambda job: job["state"] in states,
+            timeout,
+            f"job {job_id} to be {'/'.join(states)}",
+            0.1,
+        )
 
     def wait_stats(
         self, check: Callable[[dict[str, int]], bool], timeout: float, what: str
     ) -> None:
-        last: dict[str, int] = {}
-
-        def reached() -> bool:
-            nonlocal last
-            last = self.stats()
-            return check(last)
-
-        try:
-            wait_for(reached, timeout, what, 0.1)
-        except AssertionError as error:
-            raise AssertionError(f"{error}; last stats: {last}") from None
+        wait_reading(self.stats, check, timeout, what, 0.1)
 
     # --- what the jobs did -------------------------------------------------------------
 

@@ -26,7 +26,7 @@ import pytest
 from backburner import Backburner, Job, Stats, StorageError
 from backburner.storage._sql import load_migrations
 from tests.acceptance.harness import APP, JOBS, Event, Harness, Process, wait_for
-from tests.support import POSTGRES_URL, drop_schema, fresh_schema
+from tests.support import POSTGRES_URL, drop_schema, fresh_schema, wait_reading
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 
@@ -80,17 +80,7 @@ def client(url: str, **options: Any) -> Iterator[Backburner]:
 
 
 def wait_stats(app: Backburner, check: Callable[[Stats], bool], timeout: float, what: str) -> None:
-    last: Stats | None = None
-
-    def reached() -> bool:
-        nonlocal last
-        last = app.stats()
-        return check(last)
-
-    try:
-        wait_for(reached, timeout, what, 0.2)
-    except AssertionError as error:
-        raise AssertionError(f"{error}; last stats: {last}") from None
+    wait_reading(app.stats, check, timeout, what, 0.2)
 
 
 def enqueue_slow(harness: Harness, count: int, seconds: float) -> list[str]:

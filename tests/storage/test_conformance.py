@@ -69,6 +69,11 @@ def test_insert_and_get_round_trips_fields(storage: Storage) -> None:
 def test_get_unknown_id_is_none(storage: Storage) -> None:
     assert storage.job_get("123456") is None
     assert storage.job_get("not-an-id") is None
+    # Beyond any 64-bit id: still just unknown, for every verb that takes an id.
+    huge = str(2**70)
+    assert storage.job_get(huge) is None
+    assert storage.job_delete(huge, T0, "gone") is False
+    assert storage.job_requeue(huge, T0, "again") is False
 
 
 def test_insert_many_keeps_order_and_ids_are_distinct(storage: Storage) -> None:

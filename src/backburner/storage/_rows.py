@@ -11,6 +11,17 @@ from .._states import JobState
 
 UTC = dt.UTC
 
+_ID_MAX = 2**63 - 1  # ids are 64-bit integers in every backend
+
+
+def int_id(job_id: str) -> int | None:
+    """The integer a job id stands for, or None if no stored job can have it."""
+    try:
+        value = int(job_id)
+    except ValueError:
+        return None
+    return value if 0 < value <= _ID_MAX else None
+
 
 def history_entry(state: JobState, at: dt.datetime, reason: str | None) -> list[Any]:
     """The JSON shape of one history entry: [state, epoch seconds, reason]."""

@@ -21,7 +21,7 @@ from .._states import (
     continuation_start,
 )
 from ._protocol import Capabilities, ClaimedJob, NewJob, Outcome, RecurringDefinition
-from ._rows import decode_error, decode_history, decode_result, history_entry
+from ._rows import decode_error, decode_history, decode_result, history_entry, int_id
 
 
 @dataclass
@@ -102,13 +102,6 @@ class _Recurring:
         )
 
 
-def _int_id(job_id: str) -> int | None:
-    try:
-        return int(job_id)
-    except ValueError:
-        return None
-
-
 class MemoryStorage:
     """Every verb under one lock; the reference the other backends are tested against."""
 
@@ -167,7 +160,7 @@ class MemoryStorage:
         with self._lock:
             for job in jobs:
                 if job.parent_id is not None:
-                    parent_id = _int_id(job.parent_id)
+                    parent_id = int_id(job.parent_id)
                     if parent_id is None or parent_id not in self._rows:
                         raise LookupError(f"no job with id {job.parent_id!r}")
             ids: list[str] = []
@@ -212,7 +205,7 @@ class MemoryStorage:
 
     def job_get(self, job_id: str) -> Job | None:
         with self._lock:
-            row = self._rows.get(_int_id(job_id) or -1)
+            row = self._rows.get(int_id(job_id) or -1)
             return None if row is None else row.to_job()
 
     def job_list(
@@ -233,7 +226,7 @@ class MemoryStorage:
 
     def job_requeue(self, job_id: str, now: dt.datetime, reason: str) -> bool:
         with self._lock:
-            row = self._rows.get(_int_id(job_id) or -1)
+            row = self._rows.get(int_id(job_id) or -1)
             if row is None or not can_requeue(row.state):
                 return False
             row.run_at = now
@@ -244,7 +237,7 @@ class MemoryStorage:
 
     def job_delete(self, job_id: str, now: dt.datetime, reason: str) -> bool:
         with self._lock:
-            row = self._rows.get(_int_id(job_id) or -1)
+            row = self._rows.get(int_id(job_id) or -1)
             if row is None or not can_delete(row.state):
                 return False
             self._finish(row, JobState.DELETED, now, reason)

@@ -18,7 +18,6 @@ Rows = list[tuple[Any, ...]]
 PACKAGE = __package__ or "backburner.storage.postgres"
 _QUERIES = load_queries(PACKAGE)
 _SCHEMA_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
-_BIGINT_MAX = 2**63 - 1
 
 
 class StorageBase:
@@ -126,12 +125,3 @@ def channel_for(schema: str) -> str:
         return channel
     digest = hashlib.sha256(schema.encode()).hexdigest()[:12]
     return f"{schema[:38]}_{digest}_backburner"
-
-
-def int_id(job_id: str) -> int | None:
-    """The bigint a job id stands for, or None if it cannot be one."""
-    try:
-        value = int(job_id)
-    except ValueError:
-        return None
-    return value if 0 < value <= _BIGINT_MAX else None

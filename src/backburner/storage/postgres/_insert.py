@@ -8,7 +8,7 @@ from typing import Any
 
 from ..._states import JobState, continuation_start
 from .._protocol import NewJob
-from ._base import int_id
+from .._rows import int_id
 from ._connections import Connection
 
 

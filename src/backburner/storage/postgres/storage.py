@@ -19,9 +19,10 @@ from ..._records import Job, ServerInfo
 from ..._states import JobState
 from .. import _rows
 from .._protocol import Capabilities, ClaimedJob, NewJob, Outcome
+from .._rows import int_id
 from .._sql import load_migrations
 from .._url import StorageError
-from ._base import PACKAGE, int_id, quote
+from ._base import PACKAGE, quote
 from ._connections import Connection
 from ._insert import insert_jobs
 from ._listener import Listener

@@ -20,6 +20,7 @@ from ..._records import Job, RecurringJob, ServerInfo
 from ..._states import JobState, continuation_release, continuation_start
 from .. import _rows
 from .._protocol import Capabilities, ClaimedJob, NewJob, Outcome, RecurringDefinition
+from .._rows import int_id
 from .._sql import load_migrations, load_queries
 from .._url import StorageError
 
@@ -33,13 +34,6 @@ def _ts(value: dt.datetime) -> float:
 
 def _dt(value: float | None) -> dt.datetime | None:
     return None if value is None else dt.datetime.fromtimestamp(value, UTC)
-
-
-def _int_id(job_id: str) -> int | None:
-    try:
-        return int(job_id)
-    except ValueError:
-        return None
 
 
 class SQLiteStorage:
@@ -156,7 +150,7 @@ class SQLiteStorage:
                     continue
                 batch_keys[job.unique_key] = str(next_id)
             if job.parent_id is not None:
-                parent_id = _int_id(job.parent_id)
+                parent_id = int_id(job.parent_id)
                 parent = conn.execute(Q["job_state"], (parent_id,)).fetchone()
                 if parent is None:
                     raise LookupError(f"no job with id {job.parent_id!r}")
@@ -192,7 +186,7 @@ class SQLiteStorage:
         return ids
 
     def job_get(self, job_id: str) -> Job | None:
-        cursor = self._conn.execute(Q["get_job"], (_int_id(job_id),))
+        cursor = self._conn.execute(Q["get_job"], (int_id(job_id),))
         row = cursor.fetchone()
         return None if row is None else _job_from_row(cursor, row)
 
@@ -211,13 +205,13 @@ class SQLiteStorage:
 
     def job_requeue(self, job_id: str, now: dt.datetime, reason: str) -> bool:
         with self._write() as conn:
-            return conn.execute(Q["requeue"], (_ts(now), reason, _int_id(job_id))).rowcount == 1
+            return conn.execute(Q["requeue"], (_ts(now), reason, int_id(job_id))).rowcount == 1
 
     def job_delete(self, job_id: str, now: dt.datetime, reason: str) -> bool:
         with self._write() as conn:
-            deleted = conn.execute(Q["delete"], (_ts(now), reason, _int_id(job_id))).rowcount
+            deleted = conn.execute(Q["delete"], (_ts(now), reason, int_id(job_id))).rowcount
             if deleted:
-                self._release_children(conn, {_int_id(job_id) or 0: JobState.DELETED}, now)
+                self._release_children(conn, {int_id(job_id) or 0: JobState.DELETED}, now)
             return deleted == 1
 
     def job_counts(self) -> Mapping[JobState, int]:
@@ -264,7 +258,7 @@ class SQLiteStorage:
         with self._write() as conn:
             for o in outcomes:
                 at = _ts(o.at)
-                fence = (_int_id(o.job_id), o.server_id, o.attempt)
+                fence = (int_id(o.job_id), o.server_id, o.attempt)
                 if o.state is JobState.SUCCEEDED:
                     cursor = conn.execute(Q["finish_succeeded"], (o.result, at, o.reason, *fence))
                 elif o.state is JobState.FAILED:
