@@ -65,6 +65,10 @@ def main(verbose: bool) -> None:
         format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    if not verbose:
+        # Each failed attempt of the connection pool, several lines long, while the database
+        # is down; Backburner's own messages already say so once, in one line.
+        logging.getLogger("psycopg.pool").setLevel(logging.ERROR)
 
 
 @main.command()

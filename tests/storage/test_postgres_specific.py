@@ -497,6 +497,19 @@ def test_an_exhausted_pool_says_so(schema: str) -> None:
         store.close()
 
 
+def test_the_pool_is_sized_from_the_url(schema: str) -> None:
+    store = open_storage(f"{POSTGRES_URL}?schema={schema}&pool_max_size=1&pool_timeout=0.3")
+    assert isinstance(store, PostgresStorage)
+    try:
+        store.migrate()
+        with store._db.connection(), pytest.raises(StorageError, match=r"within 0\.3s"):
+            store.job_get("1")
+    finally:
+        store.close()
+    with pytest.raises(StorageError, match="pool_timeout= takes a number"):
+        open_storage(f"{POSTGRES_URL}?pool_timeout=soon")
+
+
 def test_a_closed_storage_says_so(store: PostgresStorage) -> None:
     store.close()
     with pytest.raises(RuntimeError, match="closed"):

@@ -53,6 +53,12 @@ def open_storage(url: str, **options: Any) -> Storage:
             if flag not in ("on", "off", "true", "false", "1", "0"):
                 raise StorageError(f"?notifications= takes on or off, not {flag!r}")
             options["notifications"] = flag in ("on", "true", "1")
+        for name, kind in (("pool_min_size", int), ("pool_max_size", int), ("pool_timeout", float)):
+            if name in query and name not in options:
+                try:
+                    options[name] = kind(query[name][0])
+                except ValueError:
+                    raise StorageError(f"?{name}= takes a number, not {query[name][0]!r}") from None
         return PostgresStorage(url, schema=schema, **options)
     raise StorageError(
         f"unknown storage URL {redact(url)!r}: use memory://, sqlite:///file.db "

@@ -42,12 +42,14 @@ def conninfo(url: str, *, connect_timeout: float, application_name: str) -> str:
     return make_conninfo(**params)
 
 
-OUR_PARAMETERS = frozenset({"schema", "notifications"})
+OUR_PARAMETERS = frozenset(
+    {"schema", "notifications", "pool_min_size", "pool_max_size", "pool_timeout"}
+)
 
 
 def _without_schema(url: str) -> str:
-    """``?schema=`` and ``?notifications=`` are ours (see ``open_storage``); libpq rejects
-    parameters it does not know."""
+    """``OUR_PARAMETERS`` are read by ``open_storage``; libpq rejects parameters it does not
+    know."""
     if "://" not in url:
         return url
     parts = urlsplit(url)
