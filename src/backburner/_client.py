@@ -34,6 +34,9 @@ def resolve_when(when: When, now: dt.datetime) -> dt.datetime:
     raise TypeError(f"schedule() takes a timedelta, seconds or an aware datetime, not {when!r}")
 
 
+_dumps = _serialization.dumps
+
+
 class Client:
     """Serializes arguments, decides each new job's state and hands it to storage."""
 
@@ -78,6 +81,8 @@ class Client:
     def enqueue_many(self, options: JobOptions, calls: Iterable[tuple[Any, ...]]) -> list[str]:
         now = utcnow()
         jobs = []
+        # The lean path of _new(): this loop is most of enqueue_many's time.
+        name, queue, enqueued, dumps = options.name, options.queue, JobState.ENQUEUED, _dumps
         for index, call in enumerate(calls):
             if not isinstance(call, tuple | list):
                 raise TypeError(
@@ -85,9 +90,14 @@ class Client:
                     f"call {index} is {call!r}"
                 )
             try:
-                jobs.append(self._new(options, call, {}, state=JobState.ENQUEUED, run_at=now))
-            except TypeError as error:
-                raise TypeError(f"call {index} of enqueue_many(): {error}") from None
+                args = dumps(list(call))
+            except (TypeError, ValueError):
+                try:
+                    _serialization.dumps_arguments(call, {}, job=name)
+                except TypeError as error:
+                    raise TypeError(f"call {index} of enqueue_many(): {error}") from None
+                raise  # pragma: no cover - dumps_arguments always explains the failure
+            jobs.append(NewJob(name, queue, args, "{}", enqueued, now))
         return self._insert(jobs, now) if jobs else []
 
     def schedule(

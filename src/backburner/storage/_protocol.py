@@ -31,7 +31,8 @@ class Capabilities:
     """How often a server looks for work that another process may have added (seconds)."""
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen: enqueue_many() builds thousands at a time, and frozen fields cost 3 µs each.
+@dataclass(slots=True)
 class NewJob:
     """A job to insert. ``state`` is ENQUEUED, SCHEDULED or AWAITING (with ``parent_id``)."""
 
