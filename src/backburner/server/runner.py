@@ -7,7 +7,7 @@ import datetime as dt
 import functools
 import logging
 import traceback
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from concurrent.futures import Future
 from typing import Any
 
@@ -98,15 +98,20 @@ class Runner:
             if job is None:
                 raise UnknownJobError(f"no job named {claimed.name!r} is registered")
             args = _serialization.loads(claimed.args)
-            kwargs = _serialization.loads(claimed.kwargs)
-            async with asyncio.timeout(job.options.timeout):
-                if job.is_async:
-                    result = await self._run_async(job, args, kwargs, context)
-                else:
-                    if self._handoff is None:
-                        self._handoff = LoopHandoff(asyncio.get_running_loop())
-                    pending = self._threads.submit(lambda: _run_sync(job, args, kwargs, context))
-                    result = await self._handoff.watch(pending)
+            kwargs = {} if claimed.kwargs == "{}" else _serialization.loads(claimed.kwargs)
+            run: Awaitable[Any]
+            if job.is_async:
+                run = self._run_async(job, args, kwargs, context)
+            else:
+                if self._handoff is None:
+                    self._handoff = LoopHandoff(asyncio.get_running_loop())
+                pending = self._threads.submit(lambda: _run_sync(job, args, kwargs, context))
+                run = self._handoff.watch(pending)
+            if job.options.timeout is None:
+                result = await run
+            else:
+                async with asyncio.timeout(job.options.timeout):
+                    result = await run
             try:
                 result_text = _serialization.dumps(result)
             except (TypeError, ValueError) as error:
