@@ -7,6 +7,7 @@ from ._protocol import (
     Outcome,
     RecurringDefinition,
     Storage,
+    WouldWait,
 )
 from ._url import open_storage
 
@@ -17,5 +18,6 @@ __all__ = [
     "Outcome",
     "RecurringDefinition",
     "Storage",
+    "WouldWait",
     "open_storage",
 ]

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
@@ -29,6 +30,14 @@ class Capabilities:
     """Servers and clients in other processes see the same jobs."""
     poll_interval: float
     """How often a server looks for work that another process may have added (seconds)."""
+    local_writes: bool = False
+    """Claims and outcomes are short local writes (no network): a server makes them from
+    its event loop inside ``without_waiting()``, and only hands them to a thread when
+    they would have to wait for a lock."""
+
+
+class WouldWait(Exception):
+    """Raised inside ``Storage.without_waiting()`` by a call that would wait for a lock."""
 
 
 # Not frozen: enqueue_many() builds thousands at a time, and frozen fields cost 3 µs each.
@@ -117,6 +126,11 @@ class Storage(Protocol):
         """Raise ``StorageError`` unless every migration has been applied."""
 
     def close(self) -> None: ...
+
+    def without_waiting(self) -> AbstractContextManager[None]:
+        """In this block, on this thread, a call that would wait for a lock (held by another
+        thread or process) raises ``WouldWait`` instead, having changed nothing. Backends
+        without ``capabilities.local_writes`` raise it at once."""
 
     # --- jobs, client side -----------------------------------------------------------
 

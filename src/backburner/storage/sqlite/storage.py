@@ -19,7 +19,14 @@ from typing import Any
 from ..._records import Job, RecurringJob, ServerInfo
 from ..._states import JobState, continuation_release, continuation_start
 from .. import _rows
-from .._protocol import Capabilities, ClaimedJob, NewJob, Outcome, RecurringDefinition
+from .._protocol import (
+    Capabilities,
+    ClaimedJob,
+    NewJob,
+    Outcome,
+    RecurringDefinition,
+    WouldWait,
+)
 from .._rows import int_id
 from .._sql import load_migrations, load_queries
 from .._url import StorageError
@@ -51,7 +58,7 @@ class SQLiteStorage:
 
     @property
     def capabilities(self) -> Capabilities:
-        return Capabilities(shared_across_processes=True, poll_interval=1.0)
+        return Capabilities(shared_across_processes=True, poll_interval=1.0, local_writes=True)
 
     # --- connections and transactions ----------------------------------------------
 
@@ -78,16 +85,44 @@ class SQLiteStorage:
         return conn
 
     @contextmanager
+    def without_waiting(self) -> Iterator[None]:
+        self._local.no_wait = True
+        try:
+            yield
+        finally:
+            self._local.no_wait = False
+
+    @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
         conn = self._conn
+        if getattr(self._local, "no_wait", False):
+            if not self._write_lock.acquire(blocking=False):
+                raise WouldWait("another thread of this process is writing")
+            try:
+                # Fail at once instead of waiting for another process's transaction.
+                conn.execute("PRAGMA busy_timeout = 0")
+                try:
+                    conn.execute("BEGIN IMMEDIATE")
+                except sqlite3.OperationalError as error:
+                    raise WouldWait(f"another process is writing ({error})") from None
+                finally:
+                    conn.execute(f"PRAGMA busy_timeout = {self._busy_timeout_ms}")
+                yield from self._commit(conn)
+            finally:
+                self._write_lock.release()
+            return
         with self._write_lock:
             conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield conn
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
+            yield from self._commit(conn)
+
+    @staticmethod
+    def _commit(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+        try:
+            yield conn
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
 
     def migrate(self) -> None:
         with self._write() as conn:
