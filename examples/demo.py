@@ -4,7 +4,8 @@ Run it with ``scripts/demo`` (or ``python -m examples.demo``). Every few seconds
 uploads a few photos: each is analysed (an ``async`` job), a welcome email goes out on
 the ``critical`` queue, a card payment fails once and succeeds on its retry, a reminder is
 delayed, and the user is notified once their analysis has succeeded (a continuation).
-Watch the log, or ask from another shell: ``backburner jobs list``, ``backburner stats``.
+Watch the log, or ask from another shell: ``backburner stats --url sqlite:///backburner-demo.db``
+or ``backburner jobs list --url sqlite:///backburner-demo.db``.
 """
 
 from __future__ import annotations

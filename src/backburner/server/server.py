@@ -13,6 +13,7 @@ import contextlib
 import datetime as dt
 import logging
 import os
+import random
 import socket
 import threading
 import time
@@ -253,7 +254,10 @@ class Server:
                 asyncio.ensure_future(self._stopping.wait()),
             ]
             _done, pending = await asyncio.wait(
-                waits, timeout=poll, return_when=asyncio.FIRST_COMPLETED
+                # Jittered, so that many servers that started together do not poll together.
+                waits,
+                timeout=poll * random.uniform(0.75, 1.25),
+                return_when=asyncio.FIRST_COMPLETED,
             )
             for waiter in pending:
                 waiter.cancel()
