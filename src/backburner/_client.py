@@ -34,9 +34,6 @@ def resolve_when(when: When, now: dt.datetime) -> dt.datetime:
     raise TypeError(f"schedule() takes a timedelta, seconds or an aware datetime, not {when!r}")
 
 
-_dumps = _serialization.dumps
-
-
 class Client:
     """Serializes arguments, decides each new job's state and hands it to storage."""
 
@@ -82,7 +79,8 @@ class Client:
         now = utcnow()
         jobs = []
         # The lean path of _new(): this loop is most of enqueue_many's time.
-        name, queue, enqueued, dumps = options.name, options.queue, JobState.ENQUEUED, _dumps
+        name, queue, enqueued = options.name, options.queue, JobState.ENQUEUED
+        dumps = _serialization.dumps
         for index, call in enumerate(calls):
             if not isinstance(call, tuple | list):
                 raise TypeError(

@@ -95,34 +95,32 @@ class SQLiteStorage:
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
         conn = self._conn
-        if getattr(self._local, "no_wait", False):
-            if not self._write_lock.acquire(blocking=False):
-                raise WouldWait("another thread of this process is writing")
-            try:
-                # Fail at once instead of waiting for another process's transaction.
-                conn.execute("PRAGMA busy_timeout = 0")
-                try:
-                    conn.execute("BEGIN IMMEDIATE")
-                except sqlite3.OperationalError as error:
-                    raise WouldWait(f"another process is writing ({error})") from None
-                finally:
-                    conn.execute(f"PRAGMA busy_timeout = {self._busy_timeout_ms}")
-                yield from self._commit(conn)
-            finally:
-                self._write_lock.release()
-            return
-        with self._write_lock:
-            conn.execute("BEGIN IMMEDIATE")
-            yield from self._commit(conn)
-
-    @staticmethod
-    def _commit(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+        no_wait = getattr(self._local, "no_wait", False)
+        if not self._write_lock.acquire(blocking=not no_wait):
+            raise WouldWait("another thread of this process is writing")
         try:
-            yield conn
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
+            if no_wait:
+                self._begin_at_once(conn)
+            else:
+                conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+        finally:
+            self._write_lock.release()
+
+    def _begin_at_once(self, conn: sqlite3.Connection) -> None:
+        """BEGIN IMMEDIATE that fails at once instead of waiting for another process."""
+        conn.execute("PRAGMA busy_timeout = 0")
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as error:
+            raise WouldWait(f"another process is writing ({error})") from None
+        finally:
+            conn.execute(f"PRAGMA busy_timeout = {self._busy_timeout_ms}")
 
     def migrate(self) -> None:
         with self._write() as conn:
@@ -139,10 +137,9 @@ class SQLiteStorage:
         return version
 
     def check_schema(self) -> None:
+        current = self.schema_version()
         missing = [
-            name
-            for version, name, _ in load_migrations(__package__ or "")
-            if version > self.schema_version()
+            name for version, name, _ in load_migrations(__package__ or "") if version > current
         ]
         if missing:
             raise StorageError(
