@@ -176,6 +176,24 @@ def test_retry_outcome_schedules_and_stage_due_enqueues(storage: Storage) -> Non
     assert storage.job_next_due() is None
 
 
+def test_history_never_goes_back_when_a_writer_read_its_clock_early(storage: Storage) -> None:
+    # A claim that read the clock at 61 commits after the job was staged at 62 (the claim
+    # only needs run_at <= its time), then a deletion stamped 61.5 follows.
+    [job_id] = storage.job_insert_many([new_job(state=JobState.SCHEDULED, run_at=at(60))], T0)
+    assert storage.job_stage_due(at(62)) == 1
+    assert len(storage.job_claim("s1", ["default"], 1, at(61))) == 1
+    assert storage.job_delete(job_id, at(61.5), "deleted by a test")
+    job = storage.job_get(job_id)
+    assert job is not None
+    assert [change.state for change in job.history] == [
+        JobState.SCHEDULED,
+        JobState.ENQUEUED,
+        JobState.PROCESSING,
+        JobState.DELETED,
+    ]
+    assert [change.at for change in job.history] == [T0, at(62), at(62), at(62)]
+
+
 def test_failed_outcome_keeps_error_and_can_be_requeued(storage: Storage) -> None:
     [job_id] = storage.job_insert_many([new_job()], T0)
     storage.job_claim("s1", ["default"], 1, at(1))

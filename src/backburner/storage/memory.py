@@ -50,7 +50,10 @@ class _Row:
 
     def move(self, state: JobState, at: dt.datetime, reason: str | None) -> None:
         self.state = state
-        self.history.append(history_entry(state, at, reason))
+        entry = history_entry(state, at, reason)
+        if self.history:  # no earlier than the entry before it, as in the other backends
+            entry[1] = max(entry[1], self.history[-1][1])
+        self.history.append(entry)
 
     def to_job(self) -> Job:
         return Job(

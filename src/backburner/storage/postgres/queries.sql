@@ -5,7 +5,8 @@
 -- pooler in transaction mode (PgBouncer) would not keep per client.
 --
 -- A history entry is jsonb_build_array(state, extract(epoch FROM at), reason), the shape
--- _rows.decode_history reads.
+-- _rows.decode_history reads. An entry is stamped no earlier than the one before it: a
+-- writer's clock may be read before another writer's change to the same job commits.
 --
 -- Statements that may make jobs ENQUEUED end with a "notified" step: one pg_notify per
 -- queue, skipped when %(channel)s is NULL (notifications are off). Its count is selected
@@ -160,7 +161,9 @@ WITH requeued AS (
     UPDATE {schema}.bb_jobs
     SET state = 'enqueued', run_at = %(now)s, finished_at = NULL, server_id = NULL,
         history = history || jsonb_build_array(jsonb_build_array(
-            'enqueued', extract(epoch FROM %(now)s::timestamptz), %(reason)s::text))
+            'enqueued',
+            greatest(extract(epoch FROM %(now)s::timestamptz), (history->-1->>1)::numeric),
+            %(reason)s::text))
     WHERE id = %(id)s AND state IN ('succeeded', 'failed', 'deleted', 'scheduled')
     RETURNING queue
 ),
@@ -175,7 +178,9 @@ SELECT (SELECT count(*) FROM requeued), (SELECT count(*) FROM notified);
 UPDATE {schema}.bb_jobs
 SET state = 'deleted', finished_at = %(now)s,
     history = history || jsonb_build_array(jsonb_build_array(
-        'deleted', extract(epoch FROM %(now)s::timestamptz), %(reason)s::text))
+        'deleted',
+        greatest(extract(epoch FROM %(now)s::timestamptz), (history->-1->>1)::numeric),
+        %(reason)s::text))
 WHERE id = %(id)s AND state <> 'deleted'
 RETURNING id;
 
@@ -215,7 +220,8 @@ moved AS (
         run_at = CASE WHEN r.state = 'enqueued' THEN r.at ELSE j.run_at END,
         finished_at = CASE WHEN r.state = 'deleted' THEN r.at END,
         history = j.history || jsonb_build_array(jsonb_build_array(
-            r.state, extract(epoch FROM r.at), r.reason))
+            r.state,
+            greatest(extract(epoch FROM r.at), (j.history->-1->>1)::numeric), r.reason))
     FROM released r
     WHERE j.id = r.id AND j.state = 'awaiting'
     RETURNING j.queue, j.state
@@ -260,7 +266,9 @@ claimed AS (
     SET state = 'processing', server_id = %(server_id)s::text, attempt = j.attempt + 1,
         started_at = %(now)s,
         history = j.history || jsonb_build_array(jsonb_build_array(
-            'processing', extract(epoch FROM %(now)s::timestamptz), %(reason)s::text))
+            'processing',
+            greatest(extract(epoch FROM %(now)s::timestamptz), (j.history->-1->>1)::numeric),
+            %(reason)s::text))
     FROM picked p
     WHERE j.id = p.id
     RETURNING j.id, j.name, j.queue, j.args, j.kwargs, j.attempt, j.due_at, j.recurring_id,
@@ -291,7 +299,8 @@ finished AS (
         attempt = CASE WHEN o.state = 'enqueued' THEN j.attempt - 1 ELSE j.attempt END,
         server_id = CASE WHEN o.state IN ('succeeded', 'failed') THEN j.server_id END,
         history = j.history || jsonb_build_array(jsonb_build_array(
-            o.state, extract(epoch FROM o.at), o.reason))
+            o.state,
+            greatest(extract(epoch FROM o.at), (j.history->-1->>1)::numeric), o.reason))
     FROM outcome o
     WHERE j.id = o.id AND j.state = 'processing' AND j.server_id = o.server_id
       AND j.attempt = o.attempt
@@ -316,7 +325,9 @@ staged AS (
     UPDATE {schema}.bb_jobs j
     SET state = 'enqueued',
         history = j.history || jsonb_build_array(jsonb_build_array(
-            'enqueued', extract(epoch FROM %(now)s::timestamptz), 'due'))
+            'enqueued',
+            greatest(extract(epoch FROM %(now)s::timestamptz), (j.history->-1->>1)::numeric),
+            'due'))
     FROM due
     WHERE j.id = due.id
     RETURNING j.queue
@@ -377,7 +388,9 @@ WITH requeued AS (
     UPDATE {schema}.bb_jobs
     SET state = 'enqueued', server_id = NULL,
         history = history || jsonb_build_array(jsonb_build_array(
-            'enqueued', extract(epoch FROM %(now)s::timestamptz), %(reason)s::text))
+            'enqueued',
+            greatest(extract(epoch FROM %(now)s::timestamptz), (history->-1->>1)::numeric),
+            %(reason)s::text))
     WHERE state = 'processing' AND server_id = %(server_id)s::text
     RETURNING queue
 ),
@@ -403,7 +416,8 @@ rescued AS (
     UPDATE {schema}.bb_jobs
     SET state = 'enqueued',
         history = history || jsonb_build_array(jsonb_build_array(
-            'enqueued', extract(epoch FROM %(now)s::timestamptz),
+            'enqueued',
+            greatest(extract(epoch FROM %(now)s::timestamptz), (history->-1->>1)::numeric),
             'rescued from dead server ' || server_id)),
         server_id = NULL
     WHERE state = 'processing'

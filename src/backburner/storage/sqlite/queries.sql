@@ -1,3 +1,9 @@
+-- Queries of the SQLite backend.
+--
+-- A history entry is [state, epoch seconds, reason]. An entry is stamped no earlier than
+-- the one before it: a writer's clock may be read before another writer's change to the
+-- same job commits.
+
 -- name: max_id
 SELECT coalesce(max(id), 0) FROM bb_jobs;
 
@@ -23,7 +29,8 @@ ORDER BY id DESC LIMIT ?3 OFFSET ?4;
 -- name: claim
 UPDATE bb_jobs
 SET state = 'processing', server_id = ?1, attempt = attempt + 1, started_at = ?2,
-    history = json_insert(history, '$[#]', json_array('processing', ?2, ?5))
+    history = json_insert(history, '$[#]',
+                          json_array('processing', max(?2, history ->> '$[#-1][1]'), ?5))
 WHERE id IN (
     SELECT id FROM bb_jobs
     WHERE state = 'enqueued' AND queue = ?3 AND run_at <= ?2
@@ -34,26 +41,30 @@ RETURNING id, name, queue, args, kwargs, attempt, due_at, recurring_id, run_at;
 -- name: finish_succeeded
 UPDATE bb_jobs
 SET state = 'succeeded', result = ?1, error = NULL, finished_at = ?2,
-    history = json_insert(history, '$[#]', json_array('succeeded', ?2, ?3))
+    history = json_insert(history, '$[#]',
+                          json_array('succeeded', max(?2, history ->> '$[#-1][1]'), ?3))
 WHERE id = ?4 AND state = 'processing' AND server_id = ?5 AND attempt = ?6;
 
 -- name: finish_failed
 UPDATE bb_jobs
 SET state = 'failed', error = ?1, finished_at = ?2,
-    history = json_insert(history, '$[#]', json_array('failed', ?2, ?3))
+    history = json_insert(history, '$[#]',
+                          json_array('failed', max(?2, history ->> '$[#-1][1]'), ?3))
 WHERE id = ?4 AND state = 'processing' AND server_id = ?5 AND attempt = ?6;
 
 -- name: finish_retry
 UPDATE bb_jobs
 SET state = 'scheduled', error = ?1, run_at = ?7, server_id = NULL,
-    history = json_insert(history, '$[#]', json_array('scheduled', ?2, ?3))
+    history = json_insert(history, '$[#]',
+                          json_array('scheduled', max(?2, history ->> '$[#-1][1]'), ?3))
 WHERE id = ?4 AND state = 'processing' AND server_id = ?5 AND attempt = ?6;
 
 -- name: finish_interrupted
 -- An interrupted run does not count as an attempt.
 UPDATE bb_jobs
 SET state = 'enqueued', attempt = attempt - 1, server_id = NULL,
-    history = json_insert(history, '$[#]', json_array('enqueued', ?2, ?3))
+    history = json_insert(history, '$[#]',
+                          json_array('enqueued', max(?2, history ->> '$[#-1][1]'), ?3))
 WHERE id = ?4 AND state = 'processing' AND server_id = ?5 AND attempt = ?6;
 
 -- name: awaiting_children
@@ -67,19 +78,21 @@ SELECT 1 FROM bb_jobs WHERE state = 'awaiting' LIMIT 1;
 UPDATE bb_jobs
 SET state = ?1, run_at = ?2,
     finished_at = CASE WHEN ?1 = 'deleted' THEN ?2 END,
-    history = json_insert(history, '$[#]', json_array(?1, ?2, ?3))
+    history = json_insert(history, '$[#]', json_array(?1, max(?2, history ->> '$[#-1][1]'), ?3))
 WHERE id = ?4 AND state = 'awaiting';
 
 -- name: requeue
 UPDATE bb_jobs
 SET state = 'enqueued', run_at = ?1, finished_at = NULL, server_id = NULL,
-    history = json_insert(history, '$[#]', json_array('enqueued', ?1, ?2))
+    history = json_insert(history, '$[#]',
+                          json_array('enqueued', max(?1, history ->> '$[#-1][1]'), ?2))
 WHERE id = ?3 AND state IN ('succeeded', 'failed', 'deleted', 'scheduled');
 
 -- name: delete
 UPDATE bb_jobs
 SET state = 'deleted', finished_at = ?1,
-    history = json_insert(history, '$[#]', json_array('deleted', ?1, ?2))
+    history = json_insert(history, '$[#]',
+                          json_array('deleted', max(?1, history ->> '$[#-1][1]'), ?2))
 WHERE id = ?3 AND state != 'deleted';
 
 -- name: counts
@@ -91,7 +104,8 @@ SELECT queue, count(*) FROM bb_jobs WHERE state = 'enqueued' GROUP BY queue;
 -- name: stage_due
 UPDATE bb_jobs
 SET state = 'enqueued',
-    history = json_insert(history, '$[#]', json_array('enqueued', ?1, 'due'))
+    history = json_insert(history, '$[#]',
+                          json_array('enqueued', max(?1, history ->> '$[#-1][1]'), 'due'))
 WHERE id IN (
     SELECT id FROM bb_jobs WHERE state = 'scheduled' AND run_at <= ?1 ORDER BY run_at, id LIMIT ?2
 );
@@ -136,7 +150,8 @@ WHERE state = 'processing' AND started_at < ?1
 -- run_at stays: a rescued job has waited longest and goes to the front of its queue.
 UPDATE bb_jobs
 SET state = 'enqueued', server_id = NULL,
-    history = json_insert(history, '$[#]', json_array('enqueued', ?1, ?2))
+    history = json_insert(history, '$[#]',
+                          json_array('enqueued', max(?1, history ->> '$[#-1][1]'), ?2))
 WHERE state = 'processing' AND server_id = ?3;
 
 -- name: lease
