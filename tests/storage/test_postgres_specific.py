@@ -568,3 +568,17 @@ def test_new_job_defaults_round_trip(store: PostgresStorage) -> None:
     assert stored is not None
     assert (stored.kwargs, stored.recurring_id, stored.run_at) == ({"a": 1}, "r", at(30))
     assert store.job_next_due() == at(30)
+
+
+def test_a_claims_commit_mode_stays_with_the_claim(schema: str) -> None:
+    # Claims commit without waiting for the disk; the connection they ran on must go back
+    # to the pool waiting for it, or the enqueues made on it next could be lost in a crash.
+    store = PostgresStorage(POSTGRES_URL, schema=schema, pool_min_size=1, pool_max_size=1)
+    try:
+        store.migrate()
+        store.job_insert_many([new_job()], T0)
+        assert len(store.job_claim("s1", ["default"], 1, at(1))) == 1
+        mode = store._work(lambda conn: conn.execute("SHOW synchronous_commit").fetchone())
+        assert mode == ("on",)
+    finally:
+        store.close()

@@ -244,6 +244,13 @@ SELECT queue, count(*) FROM {schema}.bb_jobs WHERE state = 'enqueued' GROUP BY q
 -- jobs nobody else is claiming, then the first "limit" of those overall. With several
 -- queues, rows of later queues may be locked and not taken; other claimers skip them only
 -- until this statement commits.
+--
+-- It commits without waiting for its WAL to reach the disk (synchronous_commit off for
+-- this transaction only), which takes a third off its time. A claim lost that way, in a
+-- crash of the database within a fraction of a second, leaves its jobs enqueued: they run
+-- again, as at-least-once allows, and the lost run's outcome is fenced off. The outcome of
+-- a run and every enqueue still wait for the disk; their flush also covers any claim
+-- before them.
 WITH queue AS (
     SELECT name, position
     FROM unnest(%(queues)b::text[]) WITH ORDINALITY AS q(name, position)
@@ -275,7 +282,8 @@ claimed AS (
               j.run_at, p.position
 )
 SELECT id, name, queue, args, kwargs, attempt, due_at, recurring_id
-FROM claimed ORDER BY position, run_at, id;
+FROM claimed, (SELECT set_config('synchronous_commit', 'off', true)) AS commit_mode
+ORDER BY position, run_at, id;
 
 -- name: finish
 -- Outcomes in parallel arrays, fenced on (id, processing, server, attempt). A final job
