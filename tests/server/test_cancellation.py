@@ -10,6 +10,9 @@ import time
 import pytest
 
 from backburner import Backburner, JobCancelled, JobState, Retry, current_job
+from backburner._client import utcnow
+from backburner.server.server import Server
+from backburner.storage import Outcome
 
 
 def test_deleting_a_running_async_job_cancels_it(app: Backburner) -> None:
@@ -125,6 +128,39 @@ def test_shutdown_waits_for_jobs_that_finish_in_time(app: Backburner) -> None:
     with app.start_server(workers=1, shutdown_timeout=5.0, server_timeout=2.0):
         assert started.wait(10)
     assert app.jobs.get(job_id).state is JobState.SUCCEEDED  # type: ignore[union-attr]
+
+
+def test_outcomes_that_come_with_the_end_of_the_drain_are_recorded_and_the_flusher_ends() -> None:
+    # The last job's outcome and the drain's end can wake the flusher once, together: it
+    # must record the outcome and end, not wait for another wake-up (a stop that hung).
+    app = Backburner("memory://")
+
+    @app.job
+    def noop() -> None: ...
+
+    job_id = noop.enqueue()
+    server = Server(app, app._server_options(None, 1, None, None))
+    [claimed] = app.storage.job_claim(server.id, ["default"], 1, utcnow())
+
+    async def last_wake_up() -> None:
+        server._loop = asyncio.get_running_loop()
+        outcome = Outcome(
+            job_id=job_id,
+            server_id=server.id,
+            attempt=claimed.attempt,
+            state=JobState.SUCCEEDED,
+            at=utcnow(),
+            result="null",
+        )
+        server._outcomes.append(outcome)
+        server._drained = True
+        server._flush_hint.set()
+        await asyncio.wait_for(server._flush_loop(), 10)
+
+    asyncio.run(last_wake_up())
+    job = app.jobs.get(job_id)
+    assert job is not None
+    assert job.state is JobState.SUCCEEDED
 
 
 def test_raise_if_cancelled_is_quiet_until_cancelled() -> None:

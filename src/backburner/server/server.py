@@ -101,6 +101,7 @@ class Server:
         self._work_hint = asyncio.Event()
         self._flush_hint = asyncio.Event()
         self._schedule_hint = asyncio.Event()
+        self._drained = False  # no job runs and none will start: the flusher may end
         self.started = threading.Event()
         self._hurry = threading.Event()
         self.maintenance = Maintenance(self)
@@ -211,6 +212,7 @@ class Server:
         finally:
             scheduler.cancel()
             await self._drain()
+            self._drained = True
             self._flush_hint.set()
             await flusher
             stop_listening()
@@ -324,7 +326,9 @@ class Server:
                     self._flush_hint.set()
                     continue
                 self._after_recording(batch)
-            elif self._stopping.is_set() and not self._running:
+            # Checked after recording too: the last outcomes and the drain's end can arrive
+            # in one wake-up, after which no hint would come.
+            if self._drained and not self._outcomes:
                 return
 
     def _after_recording(self, batch: Sequence[Outcome]) -> None:
