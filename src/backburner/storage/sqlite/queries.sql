@@ -10,7 +10,7 @@ SELECT coalesce(max(id), 0) FROM bb_jobs;
 -- name: insert_job
 INSERT INTO bb_jobs (id, name, queue, state, args, kwargs, created_at, run_at, history,
                      parent_id, continue_on, recurring_id, due_at, unique_key, finished_at)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, json_array(json_array(?, ?, ?)), ?, ?, ?, ?, ?, ?);
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?);
 
 -- name: job_by_unique_key
 SELECT id FROM bb_jobs WHERE unique_key = ?;
