@@ -62,15 +62,40 @@ class CallCounter:
         def counted(*args: Any, **kwargs: Any) -> Any:
             start = time.perf_counter()
             result = method(*args, **kwargs)
-            spent = time.perf_counter() - start
-            with self._lock:
-                self.calls[name] += 1
-                self.seconds[name] += spent
-                if isinstance(result, list):
-                    self.items[name] += len(result)
+            self._count(name, time.perf_counter() - start, result)
             return result
 
         return counted
+
+    def wrap_async(self, name: str, method: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(method)
+        async def counted(*args: Any, **kwargs: Any) -> Any:
+            start = time.perf_counter()
+            result = await method(*args, **kwargs)
+            self._count(name, time.perf_counter() - start, result)
+            return result
+
+        return counted
+
+    def wrap_loop_writers(self, storage: Any) -> None:
+        """Count the claims and outcomes a server makes through ``storage.loop_writer()``."""
+        make = storage.loop_writer
+
+        def counted_writer() -> Any:
+            writer = make()
+            if writer is not None:
+                for name in ("job_claim", "job_finish_many"):
+                    setattr(writer, name, self.wrap_async(name, getattr(writer, name)))
+            return writer
+
+        storage.loop_writer = counted_writer
+
+    def _count(self, name: str, spent: float, result: Any) -> None:
+        with self._lock:
+            self.calls[name] += 1
+            self.seconds[name] += spent
+            if isinstance(result, list):
+                self.items[name] += len(result)
 
     def report(self) -> str:
         lines = [f"{'storage call':<18}{'calls':>8}{'jobs/call':>11}{'ms/call':>9}{'total s':>9}"]
@@ -173,6 +198,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         for name in COUNTED:
             if hasattr(storage, name):
                 setattr(storage, name, counter.wrap(name, getattr(storage, name)))
+        counter.wrap_loop_writers(storage)
         started = time.perf_counter()
         cpu = time.process_time()
         with profiled(args.profile, args.output), app.start_server(workers=args.workers):

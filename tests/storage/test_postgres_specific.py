@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
 import time
@@ -580,5 +581,72 @@ def test_a_claims_commit_mode_stays_with_the_claim(schema: str) -> None:
         assert len(store.job_claim("s1", ["default"], 1, at(1))) == 1
         mode = store._work(lambda conn: conn.execute("SHOW synchronous_commit").fetchone())
         assert mode == ("on",)
+    finally:
+        store.close()
+
+
+def test_the_loop_writer_claims_and_records_like_the_pooled_calls(store: PostgresStorage) -> None:
+    [first, second, third] = store.job_insert_many([new_job(args=f"[{i}]") for i in range(3)], T0)
+    [child] = store.job_insert_many(
+        [new_job(state=JobState.AWAITING, parent_id=first, continue_on="succeeded")], T0
+    )
+    writer = store.loop_writer()
+
+    async def server_side() -> tuple[list[str], list[str]]:
+        try:
+            claimed = await writer.job_claim("s1", ["default", "default"], 2, at(1))
+            recorded = await writer.job_finish_many(
+                [
+                    Outcome(first, "s1", 1, JobState.SUCCEEDED, at(2), result="7"),
+                    Outcome(second, "s1", 2, JobState.SUCCEEDED, at(2)),  # a stale attempt
+                ]
+            )
+            return [job.id for job in claimed], recorded
+        finally:
+            await writer.close()
+
+    assert asyncio.run(server_side()) == ([first, second], [first])
+    states = {job_id: store.job_get(job_id) for job_id in (first, second, third, child)}
+    assert {job_id: job.state for job_id, job in states.items() if job} == {
+        first: JobState.SUCCEEDED,
+        second: JobState.PROCESSING,
+        third: JobState.ENQUEUED,
+        child: JobState.ENQUEUED,  # released in the same round trip as its parent's outcome
+    }
+    done = states[first]
+    assert done is not None
+    assert done.result == 7
+    with pytest.raises(ValueError, match="cannot move a job to processing"):
+        asyncio.run(writer.job_finish_many([Outcome(third, "s1", 1, JobState.PROCESSING, at(3))]))
+
+
+def test_the_loop_writer_connects_again_after_its_connections_are_terminated(
+    schema: str,
+) -> None:
+    name = f"bb-test-{uuid.uuid4().hex[:8]}"
+    store = PostgresStorage(POSTGRES_URL, schema=schema, application_name=name)
+    try:
+        store.migrate()
+        [job_id] = store.job_insert_many([new_job()], T0)
+        writer = store.loop_writer()
+
+        async def server_side() -> list[str]:
+            try:
+                assert await writer.job_claim("s1", ["default"], 1, at(1)) != []
+                admin_query(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE application_name = %s",
+                    name,
+                )
+                await asyncio.sleep(0.2)  # the terminated backend's goodbye arrives
+                with pytest.raises(StorageError, match="lost the connection to PostgreSQL"):
+                    await writer.job_claim("s1", ["default"], 1, at(1))
+                return await writer.job_finish_many(
+                    [Outcome(job_id, "s1", 1, JobState.SUCCEEDED, at(2))]
+                )
+            finally:
+                await writer.close()
+
+        assert asyncio.run(server_side()) == [job_id]
     finally:
         store.close()

@@ -28,7 +28,7 @@ from .._context import JobContext
 from .._records import ServerInfo
 from .._recurring import enqueue_due
 from .._states import JobState
-from ..storage import ClaimedJob, Outcome, Storage, WouldWait
+from ..storage import ClaimedJob, LoopWriter, Outcome, Storage, WouldWait
 from ._threads import DaemonThreadPool
 from .maintenance import Maintenance
 from .runner import Runner
@@ -94,6 +94,7 @@ class Server:
         self._threads = DaemonThreadPool(options.workers)
         self._io = ThreadPoolExecutor(2, thread_name_prefix="backburner-io")
         self._local_writes = self.storage.capabilities.local_writes
+        self._loop_writer: LoopWriter | None = None  # made on the loop, in serve()
         self._runner = Runner(app.registered, self.id, self._threads)
         self._loop: asyncio.AbstractEventLoop | None = None
         # asyncio events bind to the loop that first waits on them, so they can be made here.
@@ -177,6 +178,22 @@ class Server:
         assert self._loop is not None
         return await self._loop.run_in_executor(self._io, fn, *args)
 
+    # Claims and outcomes: made by the loop itself through the storage's loop writer
+    # when it has one, else as _write_call says.
+
+    async def _claim(self, free: int) -> list[ClaimedJob]:
+        if self._loop_writer is not None:
+            return await self._loop_writer.job_claim(self.id, self.options.queues, free, utcnow())
+        return await self._write_call(
+            self.storage.job_claim, self.id, self.options.queues, free, utcnow()
+        )
+
+    async def _record(self, outcomes: Sequence[Outcome]) -> None:
+        if self._loop_writer is not None:
+            await self._loop_writer.job_finish_many(outcomes)
+        else:
+            await self._write_call(self.storage.job_finish_many, outcomes)
+
     async def _write_call(self, fn: Callable[..., T], *args: Any) -> T:
         """A claim or a batch of outcomes: right here when the storage's writes are local and
         no lock is taken, which saves two thread hops per call; else on an I/O thread."""
@@ -197,6 +214,7 @@ class Server:
         finally:
             self.started.set()
         stop_listening = self.storage.listen(self.wake)
+        self._loop_writer = self.storage.loop_writer()
         self.maintenance.start()
         log.info(
             "server %s started: queues %s, %d workers, storage %s",
@@ -215,6 +233,9 @@ class Server:
             self._drained = True
             self._flush_hint.set()
             await flusher
+            if self._loop_writer is not None:
+                with contextlib.suppress(Exception):  # closing: nothing is left to write
+                    await self._loop_writer.close()
             stop_listening()
             self.maintenance.stop()
             try:
@@ -238,9 +259,7 @@ class Server:
             self._work_hint.clear()
             if free > 0:
                 try:
-                    claimed = await self._write_call(
-                        self.storage.job_claim, self.id, self.options.queues, free, utcnow()
-                    )
+                    claimed = await self._claim(free)
                     failures = 0
                 except Exception as error:
                     failures += 1
@@ -311,7 +330,7 @@ class Server:
             if self._outcomes:
                 batch, self._outcomes = self._outcomes, []
                 try:
-                    await self._write_call(self.storage.job_finish_many, batch)
+                    await self._record(batch)
                     failures = 0
                 except Exception as error:
                     failures += 1

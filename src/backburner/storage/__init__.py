@@ -3,6 +3,7 @@
 from ._protocol import (
     Capabilities,
     ClaimedJob,
+    LoopWriter,
     NewJob,
     Outcome,
     RecurringDefinition,
@@ -14,6 +15,7 @@ from ._url import open_storage
 __all__ = [
     "Capabilities",
     "ClaimedJob",
+    "LoopWriter",
     "NewJob",
     "Outcome",
     "RecurringDefinition",

@@ -112,6 +112,19 @@ class RecurringDefinition:
     misfire: str
 
 
+class LoopWriter(Protocol):
+    """A server's claims and outcomes as coroutines on its event loop, for a backend whose
+    calls wait on the network: no I/O thread to hand each call to and back."""
+
+    async def job_claim(
+        self, server_id: str, queues: Sequence[str], limit: int, now: dt.datetime
+    ) -> list[ClaimedJob]: ...
+
+    async def job_finish_many(self, outcomes: Sequence[Outcome]) -> list[str]: ...
+
+    async def close(self) -> None: ...
+
+
 @runtime_checkable
 class Storage(Protocol):
     """Job-lifecycle verbs, named noun-then-verb. All methods are thread-safe."""
@@ -126,6 +139,12 @@ class Storage(Protocol):
         """Raise ``StorageError`` unless every migration has been applied."""
 
     def close(self) -> None: ...
+
+    def loop_writer(self) -> LoopWriter | None:
+        """Claims and outcomes for one event loop to make itself (``job_claim`` and
+        ``job_finish_many`` with the same meaning), or None where the synchronous calls
+        are best. Close it on that loop when done."""
+        ...
 
     def without_waiting(self) -> AbstractContextManager[None]:
         """In this block, on this thread, a call that would wait for a lock (held by another

@@ -125,6 +125,9 @@ class MemoryStorage:
         # Its lock is only ever held for microseconds: waiting for it costs nothing.
         return Capabilities(shared_across_processes=False, poll_interval=1.0, local_writes=True)
 
+    def loop_writer(self) -> None:
+        return None  # writes are local: see without_waiting()
+
     def without_waiting(self) -> AbstractContextManager[None]:
         return nullcontext()
 

@@ -51,6 +51,7 @@ class StorageBase:
         self._conninfo = conninfo(
             url, connect_timeout=connect_timeout, application_name=application_name
         )
+        self._prepare_threshold = prepare_threshold
         self._db = Connections(
             url,
             self._conninfo,

@@ -73,7 +73,7 @@ class Connections:
         prepare_threshold: int | None,
         configure: Callable[[Connection], None],
     ) -> None:
-        self._where = redact(url)
+        self.where = redact(url)
         self._conninfo = conninfo
         self._timeout = timeout
         self._max_size = max_size
@@ -84,7 +84,7 @@ class Connections:
             timeout=timeout,
             kwargs={"autocommit": True, "prepare_threshold": prepare_threshold},
             configure=configure,
-            name=f"backburner {self._where}",
+            name=f"backburner {self.where}",
             # Connect in the background: constructing a storage never blocks or fails.
             open=True,
         )
@@ -110,7 +110,7 @@ class Connections:
             conn = self._checkout()
         except psycopg.OperationalError as error:
             raise StorageError(
-                f"no connection to PostgreSQL at {self._where} within {self._timeout:g}s: "
+                f"no connection to PostgreSQL at {self.where} within {self._timeout:g}s: "
                 f"{self._why_no_connection()}"
             ) from error
         try:
@@ -120,14 +120,12 @@ class Connections:
         except errors.UndefinedTable as error:
             # Auto-migrate is off and nobody ran the migrations (or the schema was dropped).
             raise StorageError(
-                f"the Backburner tables are missing in PostgreSQL at {self._where} "
-                f"({_first_line(error)}): run `backburner migrate` first"
+                f"the Backburner tables are missing in PostgreSQL at {self.where} "
+                f"({first_line(error)}): run `backburner migrate` first"
             ) from error
         except psycopg.OperationalError as error:
             what = "lost the connection to" if conn.broken else "error from"
-            raise StorageError(
-                f"{what} PostgreSQL at {self._where}: {_first_line(error)}"
-            ) from error
+            raise StorageError(f"{what} PostgreSQL at {self.where}: {first_line(error)}") from error
         finally:
             self._pool.putconn(conn)
 
@@ -137,7 +135,7 @@ class Connections:
         try:
             psycopg.connect(self._conninfo).close()
         except psycopg.Error as error:
-            return _first_line(error)
+            return first_line(error)
         return f"the pool ({self._max_size} connections at most) stayed busy"
 
     def _checkout(self) -> Connection:
@@ -178,6 +176,6 @@ def _readable(fd: int) -> bool:
     return bool(select.select([fd], [], [], 0)[0])  # pragma: no cover - Windows
 
 
-def _first_line(error: BaseException) -> str:
+def first_line(error: BaseException) -> str:
     text = str(error).strip()
     return text.splitlines()[0] if text else type(error).__name__

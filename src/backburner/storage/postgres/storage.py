@@ -24,9 +24,11 @@ from .._rows import int_id
 from .._sql import load_migrations
 from .._url import StorageError
 from ._base import PACKAGE, quote
+from ._claims import applied_in_order, claim_params, claimed_jobs
 from ._connections import Connection
 from ._insert import insert_jobs
 from ._listener import Listener
+from ._loop import LoopWrites
 from ._recurring import RecurringVerbs
 
 _OUTCOME_STATES = frozenset(
@@ -180,35 +182,25 @@ class PostgresStorage(RecurringVerbs):
     ) -> list[ClaimedJob]:
         if limit <= 0 or not queues:
             return []
-        params = {
-            # A queue named twice would have its jobs locked twice over for nothing.
-            "queues": list(dict.fromkeys(queues)),
-            "limit": limit,
-            "now": now,
-            "server_id": server_id,
-            "reason": f"claimed by {server_id}",
-        }
-        return [
-            ClaimedJob(
-                id=str(r[0]),
-                name=r[1],
-                queue=r[2],
-                args=r[3],
-                kwargs=r[4],
-                attempt=r[5],
-                due_at=r[6],
-                recurring_id=r[7],
-            )
-            for r in self._run("claim", params)
-        ]
+        return claimed_jobs(self._run("claim", claim_params(server_id, queues, limit, now)))
 
     def job_finish_many(self, outcomes: Sequence[Outcome]) -> list[str]:
+        known, statements = self._finish_statements(outcomes)
+        if not statements:
+            return []
+        [(applied_ids, _)], *_ = self._atomic(*statements)
+        return applied_in_order(known, applied_ids)
+
+    def _finish_statements(
+        self, outcomes: Sequence[Outcome]
+    ) -> tuple[list[Outcome], list[tuple[str, dict[str, Any]]]]:
+        """The outcomes that name a possible job, and the statements that record them."""
         for o in outcomes:
             if o.state not in _OUTCOME_STATES:
                 raise ValueError(f"an outcome cannot move a job to {o.state.value}")
         known = [o for o in outcomes if int_id(o.job_id) is not None]
         if not known:
-            return []
+            return [], []
         finish = {
             "id": [int(o.job_id) for o in known],
             "server_id": [o.server_id for o in known],
@@ -226,10 +218,16 @@ class PostgresStorage(RecurringVerbs):
         # nothing. So both statements share one round trip.
         final = [(int(o.job_id), o.at) for o in known if o.state.is_final]
         release = [("release_children", self._release_params(final))] if final else []
-        [(applied_ids, _)], *_ = self._atomic(("finish", finish), *release)
-        applied = set(applied_ids)
-        # In outcome order, each job once (a job named twice is finished by one of them).
-        return list(dict.fromkeys(o.job_id for o in known if int_id(o.job_id) in applied))
+        return known, [("finish", finish), *release]
+
+    def loop_writer(self) -> LoopWrites:
+        return LoopWrites(
+            self._conninfo,
+            self._db.where,
+            self._q,
+            self._prepare_threshold,
+            self._finish_statements,
+        )
 
     def job_stage_due(self, now: dt.datetime, limit: int = 1000) -> int:
         params = {"now": now, "limit": limit, "channel": self._notify_channel}

@@ -84,6 +84,9 @@ class SQLiteStorage:
             conn = self._local.conn = self._connect()
         return conn
 
+    def loop_writer(self) -> None:
+        return None  # writes are local: see without_waiting()
+
     @contextmanager
     def without_waiting(self) -> Iterator[None]:
         self._local.no_wait = True
