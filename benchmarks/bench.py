@@ -95,6 +95,8 @@ class Target(Protocol):
 
     name: str
 
+    def prepare(self) -> None: ...
+
     def fresh(self) -> str: ...
 
     def describe(self) -> str: ...
@@ -109,6 +111,9 @@ class SQLiteTarget:
         self._dir = tempfile.TemporaryDirectory(prefix="backburner-bench-")
         self._count = 0
 
+    def prepare(self) -> None:
+        pass
+
     def fresh(self) -> str:
         self._count += 1
         return f"sqlite:///{self._dir.name}/bench-{self._count}.db"
@@ -120,6 +125,19 @@ class SQLiteTarget:
         self._dir.cleanup()
 
 
+_BLOATED_CATALOGS = (
+    "pg_attribute",
+    "pg_attrdef",
+    "pg_class",
+    "pg_constraint",
+    "pg_depend",
+    "pg_index",
+    "pg_namespace",
+    "pg_sequence",
+    "pg_type",
+)
+
+
 class PostgresTarget:
     """A fresh schema per measurement (``?schema=bench_...``), dropped at the end."""
 
@@ -128,6 +146,17 @@ class PostgresTarget:
     def __init__(self, url: str) -> None:
         self._url = url
         self._schemas: list[str] = []
+
+    def prepare(self) -> None:
+        """Vacuum PostgreSQL's own catalogs, which making and dropping schemas (as every
+        measurement here and every test run does) fills with dead rows that slow down the
+        planning of every statement. Autovacuum would; on machines that run without it,
+        `enqueue_many` ran 13% slower after a test run until this was done."""
+        import psycopg
+
+        tables = ", ".join(f"pg_catalog.{name}" for name in _BLOATED_CATALOGS)
+        with psycopg.connect(self._connect_url(), autocommit=True) as conn:
+            conn.execute(f"VACUUM {tables}")  # without the rights, a warning and no effect
 
     def fresh(self) -> str:
         schema = f"bench_{uuid.uuid4().hex[:12]}"
@@ -503,6 +532,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     target: Target = SQLiteTarget() if args.storage == "sqlite" else PostgresTarget(args.url)
     runs: list[list[Measurement]] = []
+    target.prepare()
     before = cpu_yardstick()
     try:
         with tempfile.TemporaryFile(prefix="backburner-bench-server-") as log:
