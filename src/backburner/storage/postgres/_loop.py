@@ -20,10 +20,10 @@ import psycopg
 
 from .._protocol import ClaimedJob, Outcome
 from .._url import StorageError
+from ._base import Rows
 from ._claims import applied_in_order, claim_params, claimed_jobs
 from ._connections import first_line
 
-Rows = list[tuple[Any, ...]]
 Statements = list[tuple[str, dict[str, Any]]]
 AsyncConnection = psycopg.AsyncConnection[tuple[Any, ...]]
 
