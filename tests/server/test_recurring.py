@@ -127,14 +127,16 @@ def test_a_missing_function_fails_each_run_and_the_scheduler_goes_on(app: Backbu
 @pytest.mark.parametrize("misfire", ["relaxed", "strict", "ignore"])
 def test_misfire_modes(app: Backburner, misfire: str) -> None:
     @app.job
-    def every_minute() -> None: ...
+    def hourly() -> None: ...
 
-    app.recurring.add_or_update("m", every_minute, "* * * * *", misfire=misfire)  # type: ignore[arg-type]
-    # Every server was down for the last five minutes: put the next run in the past.
+    # Hourly at half an hour from now, so that no run falls due while the test runs.
+    minute = (dt.datetime.now(dt.UTC).minute + 30) % 60
+    app.recurring.add_or_update("m", hourly, f"{minute} * * * *", misfire=misfire)  # type: ignore[arg-type]
+    # Every server was down for the last five hours: put the next run in the past.
     record = app.recurring.get("m")
     assert record is not None
     assert record.next_run is not None
-    missed_since = record.next_run - dt.timedelta(minutes=5)
+    missed_since = record.next_run - dt.timedelta(hours=5)
     app.storage.recurring_set_paused("m", False, missed_since)
     with app.start_server(workers=2):
         wait_until(

@@ -591,6 +591,7 @@ def test_the_loop_writer_claims_and_records_like_the_pooled_calls(store: Postgre
         [new_job(state=JobState.AWAITING, parent_id=first, continue_on="succeeded")], T0
     )
     writer = store.loop_writer()
+    assert writer is not None
 
     async def server_side() -> tuple[list[str], list[str]]:
         try:
@@ -629,6 +630,7 @@ def test_the_loop_writer_connects_again_after_its_connections_are_terminated(
         store.migrate()
         [job_id] = store.job_insert_many([new_job()], T0)
         writer = store.loop_writer()
+        assert writer is not None
 
         async def server_side() -> list[str]:
             try:
@@ -639,8 +641,9 @@ def test_the_loop_writer_connects_again_after_its_connections_are_terminated(
                     name,
                 )
                 await asyncio.sleep(0.2)  # the terminated backend's goodbye arrives
-                with pytest.raises(StorageError, match="lost the connection to PostgreSQL"):
-                    await writer.job_claim("s1", ["default"], 1, at(1))
+                # The goodbye is noticed before the next call, which goes out on a new
+                # connection instead of failing.
+                assert await writer.job_claim("s1", ["default"], 1, at(1)) == []
                 return await writer.job_finish_many(
                     [Outcome(job_id, "s1", 1, JobState.SUCCEEDED, at(2))]
                 )

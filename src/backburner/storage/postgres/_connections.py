@@ -25,7 +25,7 @@ Connection = psycopg.Connection[tuple[Any, ...]]
 
 # A deadlock or serialization failure rolls the whole transaction back, so running it again
 # is safe; they are rare (overlapping batches), so a few attempts are plenty.
-_ATTEMPTS = 3
+ATTEMPTS = 3
 
 
 def conninfo(url: str, *, connect_timeout: float, application_name: str) -> str:
@@ -94,12 +94,12 @@ class Connections:
 
     def run(self, work: Callable[[Connection], T]) -> T:
         """``work(conn)`` on a pooled connection, again after a deadlock; errors translated."""
-        for attempt in range(1, _ATTEMPTS + 1):
+        for attempt in range(1, ATTEMPTS + 1):
             try:
                 with self.connection() as conn:
                     return work(conn)
             except (errors.DeadlockDetected, errors.SerializationFailure):
-                if attempt == _ATTEMPTS:
+                if attempt == ATTEMPTS:
                     raise
         raise AssertionError("unreachable")  # pragma: no cover
 
@@ -159,7 +159,7 @@ def _alive(conn: Connection) -> bool:
     if conn.closed or conn.broken:
         return False
     try:
-        if not _readable(conn.fileno()):
+        if not readable(conn.fileno()):
             return True
         # Something arrived while idle: a parameter change is harmless, a FATAL is not.
         conn.execute("", prepare=False)
@@ -168,7 +168,7 @@ def _alive(conn: Connection) -> bool:
     return True
 
 
-def _readable(fd: int) -> bool:
+def readable(fd: int) -> bool:
     if hasattr(select, "poll"):
         poller = select.poll()
         poller.register(fd, select.POLLIN)

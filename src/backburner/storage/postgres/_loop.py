@@ -17,19 +17,23 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import psycopg
+from psycopg import errors
 
 from .._protocol import ClaimedJob, Outcome
 from .._url import StorageError
 from ._base import Rows
 from ._claims import applied_in_order, claim_params, claimed_jobs
-from ._connections import first_line
+from ._connections import ATTEMPTS, first_line, readable
 
 Statements = list[tuple[str, dict[str, Any]]]
 AsyncConnection = psycopg.AsyncConnection[tuple[Any, ...]]
 
 
 class _Lane:
-    """One asyncio connection, opened when first needed and again after it breaks."""
+    """One asyncio connection, opened when first needed and again after it breaks.
+
+    For one caller at a time: the server's fetch loop has one, its flusher the other.
+    """
 
     def __init__(
         self, conninfo: str, where: str, setup_sql: str, prepare_threshold: int | None
@@ -41,8 +45,18 @@ class _Lane:
         self._conn: AsyncConnection | None = None
 
     async def run(self, statements: Sequence[tuple[str, Mapping[str, Any]]]) -> list[Rows]:
-        """The statements as one transaction in one round trip; the rows of each."""
-        conn = self._conn or await self._connect()
+        """The statements as one transaction in one round trip; the rows of each. Run
+        again after a deadlock or serialization failure, as the pooled calls are."""
+        for attempt in range(1, ATTEMPTS + 1):
+            try:
+                return await self._run_once(statements)
+            except errors.TransactionRollback:
+                if attempt == ATTEMPTS:
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _run_once(self, statements: Sequence[tuple[str, Mapping[str, Any]]]) -> list[Rows]:
+        conn = await self._connection()
         try:
             if len(statements) == 1:
                 [(sql, params)] = statements
@@ -52,15 +66,21 @@ class _Lane:
                 cursors = [await conn.execute(sql, params) for sql, params in statements]
             return [await c.fetchall() if c.description is not None else [] for c in cursors]
         except psycopg.Error as error:
-            if not isinstance(error, psycopg.OperationalError) and not self._lost():
+            if not (isinstance(error, psycopg.OperationalError) or conn.closed or conn.broken):
                 raise
             await self.close()
             raise StorageError(
                 f"lost the connection to PostgreSQL at {self._where}: {first_line(error)}"
             ) from error
 
-    def _lost(self) -> bool:
-        return self._conn is not None and (self._conn.closed or self._conn.broken)
+    async def _connection(self) -> AsyncConnection:
+        conn = self._conn
+        # An idle connection with something to read has most likely been told that its
+        # backend is going away (a restart): a new one costs less than a failed call.
+        if conn is not None and (conn.closed or conn.broken or readable(conn.fileno())):
+            await self.close()
+            conn = None
+        return conn or await self._connect()
 
     async def _connect(self) -> AsyncConnection:
         try:
@@ -121,5 +141,7 @@ class LoopWrites:
         return applied_in_order(known, applied_ids)
 
     async def close(self) -> None:
-        await self._claims.close()
-        await self._outcomes.close()
+        try:
+            await self._claims.close()
+        finally:
+            await self._outcomes.close()

@@ -248,9 +248,11 @@ SELECT queue, count(*) FROM {schema}.bb_jobs WHERE state = 'enqueued' GROUP BY q
 -- It commits without waiting for its WAL to reach the disk (synchronous_commit off for
 -- this transaction only), which takes a third off its time. A claim lost that way, in a
 -- crash of the database within a fraction of a second, leaves its jobs enqueued: they run
--- again, as at-least-once allows, and the lost run's outcome is fenced off. The outcome of
--- a run and every enqueue still wait for the disk; their flush also covers any claim
--- before them.
+-- again, as at-least-once allows. The lost run's outcome is fenced off, unless the same
+-- server claims the job again first (same server, same attempt): then it records the job
+-- as done and the second run is cancelled as lost. The outcome of a run and every enqueue
+-- still wait for the disk; their flush also covers any claim before them. The setting
+-- holds for the whole transaction: never send a claim in one transaction with other writes.
 WITH queue AS (
     SELECT name, position
     FROM unnest(%(queues)b::text[]) WITH ORDINALITY AS q(name, position)

@@ -10,6 +10,7 @@ with NOTIFY on ``<schema>_backburner``.
 from __future__ import annotations
 
 import datetime as dt
+import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -220,7 +221,11 @@ class PostgresStorage(RecurringVerbs):
         release = [("release_children", self._release_params(final))] if final else []
         return known, [("finish", finish), *release]
 
-    def loop_writer(self) -> LoopWrites:
+    def loop_writer(self) -> LoopWrites | None:
+        if sys.platform == "win32":
+            # psycopg's asyncio connections need a selector event loop, and asyncio runs a
+            # proactor loop there by default: the I/O threads serve instead.
+            return None
         return LoopWrites(
             self._conninfo,
             self._db.where,

@@ -10,7 +10,7 @@ SELECT coalesce(max(id), 0) FROM bb_jobs;
 -- name: insert_job
 INSERT INTO bb_jobs (id, name, queue, state, args, kwargs, created_at, run_at, history,
                      parent_id, continue_on, recurring_id, due_at, unique_key, finished_at)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?);
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, json_array(json_array(?, ?, ?)), ?, ?, ?, ?, ?, ?);
 
 -- name: job_by_unique_key
 SELECT id FROM bb_jobs WHERE unique_key = ?;
@@ -30,7 +30,7 @@ ORDER BY id DESC LIMIT ?3 OFFSET ?4;
 UPDATE bb_jobs
 SET state = 'processing', server_id = ?1, attempt = attempt + 1, started_at = ?2,
     history = json_insert(history, '$[#]',
-                          json_array('processing', max(?2, history ->> '$[#-1][1]'), ?5))
+                          json_array('processing', max(?2, json_extract(history, '$[#-1][1]')), ?5))
 WHERE id IN (
     SELECT id FROM bb_jobs
     WHERE state = 'enqueued' AND queue = ?3 AND run_at <= ?2
@@ -42,21 +42,21 @@ RETURNING id, name, queue, args, kwargs, attempt, due_at, recurring_id, run_at;
 UPDATE bb_jobs
 SET state = 'succeeded', result = ?1, error = NULL, finished_at = ?2,
     history = json_insert(history, '$[#]',
-                          json_array('succeeded', max(?2, history ->> '$[#-1][1]'), ?3))
+                          json_array('succeeded', max(?2, json_extract(history, '$[#-1][1]')), ?3))
 WHERE id = ?4 AND state = 'processing' AND server_id = ?5 AND attempt = ?6;
 
 -- name: finish_failed
 UPDATE bb_jobs
 SET state = 'failed', error = ?1, finished_at = ?2,
     history = json_insert(history, '$[#]',
-                          json_array('failed', max(?2, history ->> '$[#-1][1]'), ?3))
+                          json_array('failed', max(?2, json_extract(history, '$[#-1][1]')), ?3))
 WHERE id = ?4 AND state = 'processing' AND server_id = ?5 AND attempt = ?6;
 
 -- name: finish_retry
 UPDATE bb_jobs
 SET state = 'scheduled', error = ?1, run_at = ?7, server_id = NULL,
     history = json_insert(history, '$[#]',
-                          json_array('scheduled', max(?2, history ->> '$[#-1][1]'), ?3))
+                          json_array('scheduled', max(?2, json_extract(history, '$[#-1][1]')), ?3))
 WHERE id = ?4 AND state = 'processing' AND server_id = ?5 AND attempt = ?6;
 
 -- name: finish_interrupted
@@ -64,7 +64,7 @@ WHERE id = ?4 AND state = 'processing' AND server_id = ?5 AND attempt = ?6;
 UPDATE bb_jobs
 SET state = 'enqueued', attempt = attempt - 1, server_id = NULL,
     history = json_insert(history, '$[#]',
-                          json_array('enqueued', max(?2, history ->> '$[#-1][1]'), ?3))
+                          json_array('enqueued', max(?2, json_extract(history, '$[#-1][1]')), ?3))
 WHERE id = ?4 AND state = 'processing' AND server_id = ?5 AND attempt = ?6;
 
 -- name: awaiting_children
@@ -78,21 +78,22 @@ SELECT 1 FROM bb_jobs WHERE state = 'awaiting' LIMIT 1;
 UPDATE bb_jobs
 SET state = ?1, run_at = ?2,
     finished_at = CASE WHEN ?1 = 'deleted' THEN ?2 END,
-    history = json_insert(history, '$[#]', json_array(?1, max(?2, history ->> '$[#-1][1]'), ?3))
+    history = json_insert(history, '$[#]',
+                          json_array(?1, max(?2, json_extract(history, '$[#-1][1]')), ?3))
 WHERE id = ?4 AND state = 'awaiting';
 
 -- name: requeue
 UPDATE bb_jobs
 SET state = 'enqueued', run_at = ?1, finished_at = NULL, server_id = NULL,
     history = json_insert(history, '$[#]',
-                          json_array('enqueued', max(?1, history ->> '$[#-1][1]'), ?2))
+                          json_array('enqueued', max(?1, json_extract(history, '$[#-1][1]')), ?2))
 WHERE id = ?3 AND state IN ('succeeded', 'failed', 'deleted', 'scheduled');
 
 -- name: delete
 UPDATE bb_jobs
 SET state = 'deleted', finished_at = ?1,
     history = json_insert(history, '$[#]',
-                          json_array('deleted', max(?1, history ->> '$[#-1][1]'), ?2))
+                          json_array('deleted', max(?1, json_extract(history, '$[#-1][1]')), ?2))
 WHERE id = ?3 AND state != 'deleted';
 
 -- name: counts
@@ -105,7 +106,8 @@ SELECT queue, count(*) FROM bb_jobs WHERE state = 'enqueued' GROUP BY queue;
 UPDATE bb_jobs
 SET state = 'enqueued',
     history = json_insert(history, '$[#]',
-                          json_array('enqueued', max(?1, history ->> '$[#-1][1]'), 'due'))
+                          json_array('enqueued', max(?1, json_extract(history, '$[#-1][1]')),
+                                     'due'))
 WHERE id IN (
     SELECT id FROM bb_jobs WHERE state = 'scheduled' AND run_at <= ?1 ORDER BY run_at, id LIMIT ?2
 );
@@ -151,7 +153,7 @@ WHERE state = 'processing' AND started_at < ?1
 UPDATE bb_jobs
 SET state = 'enqueued', server_id = NULL,
     history = json_insert(history, '$[#]',
-                          json_array('enqueued', max(?1, history ->> '$[#-1][1]'), ?2))
+                          json_array('enqueued', max(?1, json_extract(history, '$[#-1][1]')), ?2))
 WHERE state = 'processing' AND server_id = ?3;
 
 -- name: lease

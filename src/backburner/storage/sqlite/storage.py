@@ -171,8 +171,6 @@ class SQLiteStorage:
         # One writer holds the file, so ids can be handed out here and inserted in bulk.
         next_id = conn.execute(Q["max_id"]).fetchone()[0] + 1
         batch_keys: dict[str, str] = {}
-        # The first history entry, as JSON: the same for most jobs of a batch.
-        histories: dict[tuple[JobState, str | None], str] = {}
         rows = []
         ids: list[str] = []
         for job in jobs:
@@ -196,10 +194,6 @@ class SQLiteStorage:
                 if state is not JobState.AWAITING:
                     reason = f"parent {parent_id} {parent_state.value}"
             finished = created if state is JobState.DELETED else None
-            history = histories.get((state, reason))
-            if history is None:
-                history = json.dumps([_rows.history_entry(state, now, reason)])
-                histories[state, reason] = history
             rows.append(
                 (
                     next_id,
@@ -210,7 +204,9 @@ class SQLiteStorage:
                     job.kwargs,
                     created,
                     _ts(job.run_at),
-                    history,
+                    state.value,
+                    created,
+                    reason,
                     parent_id,
                     job.continue_on,
                     job.recurring_id,
