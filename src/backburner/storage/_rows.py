@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
 from .. import _serialization
 from .._records import JobError, StateChange
 from .._states import JobState
+from ._protocol import ClaimedJob
 
 UTC = dt.UTC
 
@@ -44,3 +46,18 @@ def decode_error(text: str | None) -> JobError | None:
 
 def decode_result(text: str | None) -> Any:
     return None if text is None else _serialization.loads(text)
+
+
+def claimed_job(row: Sequence[Any], due_at: dt.datetime | None) -> ClaimedJob:
+    """A claim's row: id, name, queue, args, kwargs, attempt, due_at (as stored; the
+    caller converts it), recurring_id."""
+    return ClaimedJob(
+        id=str(row[0]),
+        name=row[1],
+        queue=row[2],
+        args=row[3],
+        kwargs=row[4],
+        attempt=row[5],
+        due_at=due_at,
+        recurring_id=row[7],
+    )

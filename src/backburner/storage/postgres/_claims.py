@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from .._protocol import ClaimedJob, Outcome
-from .._rows import int_id
+from .._rows import claimed_job, int_id
 
 
 def claim_params(
@@ -24,19 +24,7 @@ def claim_params(
 
 
 def claimed_jobs(rows: Sequence[tuple[Any, ...]]) -> list[ClaimedJob]:
-    return [
-        ClaimedJob(
-            id=str(r[0]),
-            name=r[1],
-            queue=r[2],
-            args=r[3],
-            kwargs=r[4],
-            attempt=r[5],
-            due_at=r[6],
-            recurring_id=r[7],
-        )
-        for r in rows
-    ]
+    return [claimed_job(r, r[6]) for r in rows]
 
 
 def applied_in_order(known: Sequence[Outcome], applied_ids: Sequence[int]) -> list[str]:

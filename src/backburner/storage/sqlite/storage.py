@@ -272,19 +272,7 @@ class SQLiteStorage:
                     break
                 rows = conn.execute(Q["claim"], (server_id, _ts(now), queue, want, reason))
                 batch = sorted(rows.fetchall(), key=lambda r: (r[8], r[0]))
-                claimed.extend(
-                    ClaimedJob(
-                        id=str(r[0]),
-                        name=r[1],
-                        queue=r[2],
-                        args=r[3],
-                        kwargs=r[4],
-                        attempt=r[5],
-                        due_at=_dt(r[6]),
-                        recurring_id=r[7],
-                    )
-                    for r in batch
-                )
+                claimed.extend(_rows.claimed_job(r, _dt(r[6])) for r in batch)
         return claimed
 
     def job_finish_many(self, outcomes: Sequence[Outcome]) -> list[str]:
