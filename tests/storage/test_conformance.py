@@ -205,6 +205,31 @@ def test_history_stays_in_order_at_any_precision(storage: Storage) -> None:
     assert times == sorted(times)
 
 
+def test_an_outcome_applies_only_to_the_claim_it_came_from(storage: Storage) -> None:
+    # The same server claims the job again with the same attempt number, as after a claim
+    # lost with a crash of the database (here: an interrupted run, which gives its attempt
+    # back). The first run's late outcome must not finish the second claim.
+    [job_id] = storage.job_insert_many([new_job()], T0)
+    [first] = storage.job_claim("s1", ["default"], 1, at(1))
+    interrupted = Outcome(
+        job_id, "s1", first.attempt, JobState.ENQUEUED, at(2), started_at=first.started_at
+    )
+    assert storage.job_finish_many([interrupted]) == [job_id]
+    [second] = storage.job_claim("s1", ["default"], 1, at(3))
+    assert (second.attempt, second.started_at) == (first.attempt, at(3))
+    late = Outcome(
+        job_id, "s1", first.attempt, JobState.SUCCEEDED, at(4), started_at=first.started_at
+    )
+    assert storage.job_finish_many([late]) == []
+    done = Outcome(
+        job_id, "s1", second.attempt, JobState.SUCCEEDED, at(5), started_at=second.started_at
+    )
+    assert storage.job_finish_many([done]) == [job_id]
+    job = storage.job_get(job_id)
+    assert job is not None
+    assert job.state is JobState.SUCCEEDED
+
+
 def test_failed_outcome_keeps_error_and_can_be_requeued(storage: Storage) -> None:
     [job_id] = storage.job_insert_many([new_job()], T0)
     storage.job_claim("s1", ["default"], 1, at(1))

@@ -58,7 +58,12 @@ def failure_outcome(
     retry = job.options.retry if job is not None and job.options.retry else DEFAULT_RETRY
     retriable = job is not None and not isinstance(error, ResultNotStorableError)
     base = functools.partial(
-        Outcome, job_id=claimed.id, server_id=server_id, attempt=claimed.attempt, at=now
+        Outcome,
+        job_id=claimed.id,
+        server_id=server_id,
+        attempt=claimed.attempt,
+        at=now,
+        started_at=claimed.started_at,
     )
     if retriable and retry.should_retry(error, retries_done=claimed.attempt - 1):
         run_at = now + dt.timedelta(seconds=retry.delay(claimed.attempt))
@@ -147,6 +152,7 @@ class Runner:
                 state=JobState.SUCCEEDED,
                 at=utcnow(),
                 result=result_text,
+                started_at=claimed.started_at,
             ),
             None,
         )
@@ -163,6 +169,7 @@ class Runner:
             state=JobState.ENQUEUED,
             at=utcnow(),
             reason=f"interrupted: {context.cancel_reason or 'cancelled'}",
+            started_at=claimed.started_at,
         )
 
     @staticmethod

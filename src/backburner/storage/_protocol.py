@@ -6,8 +6,9 @@ every time they store comes from the caller as an aware UTC ``datetime``. The fa
 ``backburner._app`` wraps them with serialization, validation and in-process wake-ups.
 
 Every write that moves a job out of ``processing`` is *fenced*: it applies only while the
-job is still ``processing`` on the same server and attempt, so a worker that was presumed
-dead cannot overwrite the newer state of a job that was rescued and run elsewhere.
+job is still ``processing`` on the same server and attempt (and, when the outcome gives
+it, from the same claim), so a worker that was presumed dead cannot overwrite the newer
+state of a job that was rescued and run elsewhere.
 """
 
 from __future__ import annotations
@@ -74,6 +75,8 @@ class ClaimedJob:
     attempt: int
     due_at: dt.datetime | None = None
     recurring_id: str | None = None
+    started_at: dt.datetime | None = None
+    """The claim's time, as stored: outcomes carry it back as part of their fence."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +99,10 @@ class Outcome:
     error: str | None = None
     """JSON text of ``{"type", "message", "traceback"}``."""
     run_at: dt.datetime | None = None
+    started_at: dt.datetime | None = None
+    """The ``started_at`` of the claim this run came from. When given, the outcome applies
+    only to that claim: a claim lost with a crash of the database, and the same job claimed
+    again by the same server with the same attempt number, cannot take this run's outcome."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -48,7 +48,9 @@ def decode_result(text: str | None) -> Any:
     return None if text is None else _serialization.loads(text)
 
 
-def claimed_job(row: Sequence[Any], due_at: dt.datetime | None) -> ClaimedJob:
+def claimed_job(
+    row: Sequence[Any], due_at: dt.datetime | None, started_at: dt.datetime
+) -> ClaimedJob:
     """A claim's row: id, name, queue, args, kwargs, attempt, due_at (as stored; the
     caller converts it), recurring_id."""
     return ClaimedJob(
@@ -60,4 +62,5 @@ def claimed_job(row: Sequence[Any], due_at: dt.datetime | None) -> ClaimedJob:
         attempt=row[5],
         due_at=due_at,
         recurring_id=row[7],
+        started_at=started_at,
     )

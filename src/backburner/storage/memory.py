@@ -301,6 +301,7 @@ class MemoryStorage:
                             attempt=row.attempt,
                             due_at=row.due_at,
                             recurring_id=row.recurring_id,
+                            started_at=now,
                         )
                     )
                 for item in later:
@@ -319,6 +320,7 @@ class MemoryStorage:
                     or row.state is not JobState.PROCESSING
                     or row.server_id != outcome.server_id
                     or row.attempt != outcome.attempt
+                    or outcome.started_at not in (None, row.started_at)
                 ):
                     continue
                 applied.append(outcome.job_id)

@@ -129,7 +129,7 @@ class LoopWrites:
             return []
         params = claim_params(server_id, queues, limit, now)
         [rows] = await self._claims.run([(self._q["claim"], params)])
-        return claimed_jobs(rows)
+        return claimed_jobs(rows, now)
 
     async def job_finish_many(self, outcomes: Sequence[Outcome]) -> list[str]:
         known, statements = self._finish_statements(outcomes)

@@ -248,11 +248,11 @@ SELECT queue, count(*) FROM {schema}.bb_jobs WHERE state = 'enqueued' GROUP BY q
 -- It commits without waiting for its WAL to reach the disk (synchronous_commit off for
 -- this transaction only), which takes a third off its time. A claim lost that way, in a
 -- crash of the database within a fraction of a second, leaves its jobs enqueued: they run
--- again, as at-least-once allows. The lost run's outcome is fenced off, unless the same
--- server claims the job again first (same server, same attempt): then it records the job
--- as done and the second run is cancelled as lost. The outcome of a run and every enqueue
--- still wait for the disk; their flush also covers any claim before them. The setting
--- holds for the whole transaction: never send a claim in one transaction with other writes.
+-- again, as at-least-once allows. The lost run's outcome is fenced off by its claim's
+-- started_at, even when the same server claims the job again with the same attempt. The
+-- outcome of a run and every enqueue still wait for the disk; their flush also covers any
+-- claim before them. The setting holds for the whole transaction: never send a claim in
+-- one transaction with other writes.
 WITH queue AS (
     SELECT name, position
     FROM unnest(%(queues)b::text[]) WITH ORDINALITY AS q(name, position)
@@ -288,15 +288,16 @@ FROM claimed, (SELECT set_config('synchronous_commit', 'off', true)) AS commit_m
 ORDER BY position, run_at, id;
 
 -- name: finish
--- Outcomes in parallel arrays, fenced on (id, processing, server, attempt). A final job
--- keeps its server_id to show where it ran.
+-- Outcomes in parallel arrays, fenced on (id, processing, server, attempt) and, when the
+-- outcome gives it, the started_at of its claim. A final job keeps its server_id to show
+-- where it ran.
 WITH outcome AS (
     SELECT *
     FROM unnest(
         %(id)b::bigint[], %(server_id)b::text[], %(attempt)b::integer[], %(state)b::text[],
         %(at)b::timestamptz[], %(reason)b::text[], %(result)b::text[], %(error)b::text[],
-        %(run_at)b::timestamptz[]
-    ) AS o(id, server_id, attempt, state, at, reason, result, error, run_at)
+        %(run_at)b::timestamptz[], %(started_at)b::timestamptz[]
+    ) AS o(id, server_id, attempt, state, at, reason, result, error, run_at, started_at)
 ),
 finished AS (
     UPDATE {schema}.bb_jobs j
@@ -313,7 +314,7 @@ finished AS (
             greatest(extract(epoch FROM o.at), (j.history->-1->>1)::numeric), o.reason))
     FROM outcome o
     WHERE j.id = o.id AND j.state = 'processing' AND j.server_id = o.server_id
-      AND j.attempt = o.attempt
+      AND j.attempt = o.attempt AND (o.started_at IS NULL OR j.started_at = o.started_at)
     RETURNING j.id, j.queue, j.state
 ),
 notified AS (

@@ -183,7 +183,7 @@ class PostgresStorage(RecurringVerbs):
     ) -> list[ClaimedJob]:
         if limit <= 0 or not queues:
             return []
-        return claimed_jobs(self._run("claim", claim_params(server_id, queues, limit, now)))
+        return claimed_jobs(self._run("claim", claim_params(server_id, queues, limit, now)), now)
 
     def job_finish_many(self, outcomes: Sequence[Outcome]) -> list[str]:
         known, statements = self._finish_statements(outcomes)
@@ -212,6 +212,7 @@ class PostgresStorage(RecurringVerbs):
             "result": [o.result for o in known],
             "error": [o.error for o in known],
             "run_at": [o.run_at for o in known],
+            "started_at": [o.started_at for o in known],
             "channel": self._notify_channel,
         }
         # Releasing continuations needs no answer from the finish: a parent whose outcome

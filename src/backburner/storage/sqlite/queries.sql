@@ -43,21 +43,24 @@ UPDATE bb_jobs
 SET state = 'succeeded', result = ?1, error = NULL, finished_at = ?2,
     history = json_insert(history, '$[#]',
                           json_array('succeeded', max(?2, json_extract(history, '$[#-1][1]')), ?3))
-WHERE id = ?4 AND state = 'processing' AND server_id = ?5 AND attempt = ?6;
+WHERE id = ?4 AND state = 'processing' AND server_id = ?5 AND attempt = ?6
+  AND (?7 IS NULL OR started_at = ?7);
 
 -- name: finish_failed
 UPDATE bb_jobs
 SET state = 'failed', error = ?1, finished_at = ?2,
     history = json_insert(history, '$[#]',
                           json_array('failed', max(?2, json_extract(history, '$[#-1][1]')), ?3))
-WHERE id = ?4 AND state = 'processing' AND server_id = ?5 AND attempt = ?6;
+WHERE id = ?4 AND state = 'processing' AND server_id = ?5 AND attempt = ?6
+  AND (?7 IS NULL OR started_at = ?7);
 
 -- name: finish_retry
 UPDATE bb_jobs
-SET state = 'scheduled', error = ?1, run_at = ?7, server_id = NULL,
+SET state = 'scheduled', error = ?1, run_at = ?8, server_id = NULL,
     history = json_insert(history, '$[#]',
                           json_array('scheduled', max(?2, json_extract(history, '$[#-1][1]')), ?3))
-WHERE id = ?4 AND state = 'processing' AND server_id = ?5 AND attempt = ?6;
+WHERE id = ?4 AND state = 'processing' AND server_id = ?5 AND attempt = ?6
+  AND (?7 IS NULL OR started_at = ?7);
 
 -- name: finish_interrupted
 -- An interrupted run does not count as an attempt.
@@ -65,7 +68,8 @@ UPDATE bb_jobs
 SET state = 'enqueued', attempt = attempt - 1, server_id = NULL,
     history = json_insert(history, '$[#]',
                           json_array('enqueued', max(?2, json_extract(history, '$[#-1][1]')), ?3))
-WHERE id = ?4 AND state = 'processing' AND server_id = ?5 AND attempt = ?6;
+WHERE id = ?4 AND state = 'processing' AND server_id = ?5 AND attempt = ?6
+  AND (?7 IS NULL OR started_at = ?7);
 
 -- name: awaiting_children
 SELECT id, continue_on FROM bb_jobs

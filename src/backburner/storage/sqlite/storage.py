@@ -272,7 +272,7 @@ class SQLiteStorage:
                     break
                 rows = conn.execute(Q["claim"], (server_id, _ts(now), queue, want, reason))
                 batch = sorted(rows.fetchall(), key=lambda r: (r[8], r[0]))
-                claimed.extend(_rows.claimed_job(r, _dt(r[6])) for r in batch)
+                claimed.extend(_rows.claimed_job(r, _dt(r[6]), now) for r in batch)
         return claimed
 
     def job_finish_many(self, outcomes: Sequence[Outcome]) -> list[str]:
@@ -281,7 +281,8 @@ class SQLiteStorage:
         with self._write() as conn:
             for o in outcomes:
                 at = _ts(o.at)
-                fence = (int_id(o.job_id), o.server_id, o.attempt)
+                started = None if o.started_at is None else _ts(o.started_at)
+                fence = (int_id(o.job_id), o.server_id, o.attempt, started)
                 if o.state is JobState.SUCCEEDED:
                     cursor = conn.execute(Q["finish_succeeded"], (o.result, at, o.reason, *fence))
                 elif o.state is JobState.FAILED:
