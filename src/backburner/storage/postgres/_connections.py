@@ -25,6 +25,7 @@ Connection = psycopg.Connection[tuple[Any, ...]]
 
 # A deadlock or serialization failure rolls the whole transaction back, so running it again
 # is safe; they are rare (overlapping batches), so a few attempts are plenty.
+RETRIED = (errors.DeadlockDetected, errors.SerializationFailure)
 ATTEMPTS = 3
 
 
@@ -98,7 +99,7 @@ class Connections:
             try:
                 with self.connection() as conn:
                     return work(conn)
-            except (errors.DeadlockDetected, errors.SerializationFailure):
+            except RETRIED:
                 if attempt == ATTEMPTS:
                     raise
         raise AssertionError("unreachable")  # pragma: no cover

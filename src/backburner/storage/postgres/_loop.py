@@ -17,13 +17,12 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import psycopg
-from psycopg import errors
 
 from .._protocol import ClaimedJob, Outcome
 from .._url import StorageError
 from ._base import Rows
 from ._claims import applied_in_order, claim_params, claimed_jobs
-from ._connections import ATTEMPTS, first_line, readable
+from ._connections import ATTEMPTS, RETRIED, first_line, readable
 
 Statements = list[tuple[str, dict[str, Any]]]
 AsyncConnection = psycopg.AsyncConnection[tuple[Any, ...]]
@@ -50,7 +49,7 @@ class _Lane:
         for attempt in range(1, ATTEMPTS + 1):
             try:
                 return await self._run_once(statements)
-            except errors.TransactionRollback:
+            except RETRIED:
                 if attempt == ATTEMPTS:
                     raise
         raise AssertionError("unreachable")  # pragma: no cover
