@@ -147,7 +147,8 @@ pruned (id, state) AS (
 released (id, state, reason) AS (
     SELECT child.id, 'deleted', 'parent ' || p.id || ' pruned (' || p.state || ')'
     FROM pruned p
-    JOIN bb_jobs child ON child.parent_id = p.id AND child.state = 'awaiting'
+    CROSS JOIN bb_jobs child  -- CROSS: from the few pruned jobs to their children, by index
+    WHERE child.parent_id = p.id AND child.state = 'awaiting'
   UNION ALL
     SELECT child.id,
            CASE WHEN child.continue_on = 'finished' THEN 'enqueued' ELSE 'deleted' END,
