@@ -100,6 +100,8 @@ def test_a_replaced_file_is_reported_and_never_mixed_in(tmp_path: Path) -> None:
     os.replace(tmp_path / "other.db", tmp_path / "jobs.db")
     with pytest.raises(StorageError, match=r"jobs\.db was deleted or replaced"):
         store.server_heartbeat(server("s1"))
+    with pytest.raises(StorageError, match="deleted or replaced"):
+        store.listen(lambda: None)
     while store._db._idle:
         store._db._idle.pop().close()
     with pytest.raises(StorageError, match="deleted or replaced"):

@@ -424,6 +424,7 @@ class SQLiteStorage:
 
     def listen(self, on_change: Callable[[], None]) -> Callable[[], None]:
         """Watch ``PRAGMA data_version``, which moves whenever another connection commits."""
+        self.check_file()
         stop = threading.Event()
 
         def watch() -> None:
