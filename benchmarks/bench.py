@@ -107,19 +107,23 @@ class Target(Protocol):
 class SQLiteTarget:
     name = "sqlite"
 
-    def __init__(self) -> None:
+    def __init__(self, synchronous: str = "normal") -> None:
         self._dir = tempfile.TemporaryDirectory(prefix="backburner-bench-")
         self._count = 0
+        self._synchronous = synchronous
 
     def prepare(self) -> None:
         pass
 
     def fresh(self) -> str:
         self._count += 1
-        return f"sqlite:///{self._dir.name}/bench-{self._count}.db"
+        return f"sqlite:///{self._dir.name}/bench-{self._count}.db?synchronous={self._synchronous}"
 
     def describe(self) -> str:
-        return f"SQLite {sqlite3.sqlite_version}, files in {self._dir.name}"
+        return (
+            f"SQLite {sqlite3.sqlite_version} (synchronous={self._synchronous}), "
+            f"files in {self._dir.name}"
+        )
 
     def cleanup(self) -> None:
         self._dir.cleanup()
@@ -511,6 +515,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     parser.add_argument("--storage", choices=["sqlite", "postgres"], default="sqlite")
     parser.add_argument("--url", help="PostgreSQL URL (a schema per measurement is made in it)")
+    parser.add_argument(
+        "--synchronous", choices=["normal", "full"], default="normal", help="SQLite durability"
+    )
     parser.add_argument("--jobs", type=int, default=10_000, help="jobs to drain / enqueue_many")
     parser.add_argument("--enqueue-one", type=int, default=2_000, help="jobs enqueued one by one")
     parser.add_argument("--workers", default="10,32", help="server worker counts to drain with")
@@ -530,7 +537,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    target: Target = SQLiteTarget() if args.storage == "sqlite" else PostgresTarget(args.url)
+    target: Target = (
+        SQLiteTarget(args.synchronous) if args.storage == "sqlite" else PostgresTarget(args.url)
+    )
     runs: list[list[Measurement]] = []
     target.prepare()
     before = cpu_yardstick()

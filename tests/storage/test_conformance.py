@@ -381,7 +381,7 @@ def test_prune_removes_only_old_finished_jobs(storage: Storage) -> None:
     storage.job_finish_many([succeed(old)])
     late = Outcome(job_id=new, server_id="s1", attempt=1, state=JobState.SUCCEEDED, at=at(100))
     storage.job_finish_many([late])
-    assert storage.job_prune({JobState.SUCCEEDED: at(50)}, limit=100) == 1
+    assert storage.job_prune({JobState.SUCCEEDED: at(50)}, limit=100, now=at(200)) == 1
     assert storage.job_get(old) is None
     assert storage.job_get(new) is not None
     assert storage.job_get(pending) is not None

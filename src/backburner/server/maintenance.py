@@ -106,7 +106,7 @@ class Maintenance:
             return 0
         total = 0
         while not self._stop.is_set():
-            pruned = self.server.storage.job_prune(cutoffs, PRUNE_BATCH)
+            pruned = self.server.storage.job_prune(cutoffs, PRUNE_BATCH, now)
             total += pruned
             if pruned < PRUNE_BATCH:
                 break

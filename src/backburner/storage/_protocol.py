@@ -220,8 +220,14 @@ class Storage(Protocol):
     def job_lost(self, server_id: str, job_ids: Sequence[str]) -> list[str]:
         """Of ``job_ids``, those no longer PROCESSING on ``server_id`` (deleted or rescued)."""
 
-    def job_prune(self, finished_before: Mapping[JobState, dt.datetime], limit: int) -> int:
-        """Delete up to ``limit`` jobs in each given final state finished before its cutoff."""
+    def job_prune(
+        self, finished_before: Mapping[JobState, dt.datetime], limit: int, now: dt.datetime
+    ) -> int:
+        """Delete up to ``limit`` jobs in each given final state finished before its cutoff.
+
+        Continuations still awaiting a pruned parent become DELETED at ``now``, with the
+        reason ``parent <id> pruned (<state>)``; theirs follow as those of any deleted job.
+        """
 
     # --- servers and maintenance -----------------------------------------------------
 

@@ -28,6 +28,8 @@ def open_storage(url: str, **options: Any) -> Storage:
 
     - ``memory://``: in this process only (users' tests);
     - ``sqlite:///relative/path.db``, ``sqlite:////absolute/path.db``: an embedded file;
+      add ``?synchronous=full`` for commits that survive a power loss, ``?busy_timeout=``
+      for how long a writer waits for another process (seconds);
     - ``postgresql://user:password@host:5432/db?schema=name``: PostgreSQL; add
       ``&notifications=off`` behind a pooler in transaction mode (PgBouncer).
     """
@@ -38,11 +40,10 @@ def open_storage(url: str, **options: Any) -> Storage:
         return MemoryStorage()
     if scheme == "sqlite":
         from .sqlite import SQLiteStorage
+        from .sqlite._options import parse_url
 
-        path = url[len("sqlite:///") :] if url.startswith("sqlite:///") else ""
-        if not path:
-            raise StorageError(f"a SQLite URL names a file, as in sqlite:///jobs.db: {url!r}")
-        return SQLiteStorage(path, **options)
+        path, sqlite_options = parse_url(url, options)
+        return SQLiteStorage(path, **sqlite_options)
     if scheme in ("postgres", "postgresql"):
         from .postgres import PostgresStorage
 

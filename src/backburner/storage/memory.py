@@ -368,7 +368,9 @@ class MemoryStorage:
                     lost.append(job_id)
             return lost
 
-    def job_prune(self, finished_before: Mapping[JobState, dt.datetime], limit: int) -> int:
+    def job_prune(
+        self, finished_before: Mapping[JobState, dt.datetime], limit: int, now: dt.datetime
+    ) -> int:
         with self._lock:
             pruned = 0
             for state, cutoff in finished_before.items():
@@ -377,12 +379,24 @@ class MemoryStorage:
                     for r in self._rows.values()
                     if r.state is state and r.finished_at is not None and r.finished_at < cutoff
                 ][:limit]
+                self._release_pruned(set(old), now)
                 for job_id in old:
                     row = self._rows.pop(job_id)
                     if row.unique_key is not None:
                         self._unique.pop(row.unique_key, None)
                 pruned += len(old)
             return pruned
+
+    def _release_pruned(self, pruned: set[int], now: dt.datetime) -> None:
+        """Delete the continuations still awaiting a parent about to be pruned: else they
+        could never run nor be pruned. Theirs follow as those of any deleted job."""
+        orphans = [
+            r for r in self._rows.values() if r.state is JobState.AWAITING and r.parent_id in pruned
+        ]
+        for child in orphans:
+            parent = self._rows[child.parent_id or 0]
+            reason = f"parent {parent.id} pruned ({parent.state.value})"
+            self._finish(child, JobState.DELETED, now, reason)
 
     # --- servers and maintenance -----------------------------------------------------
 

@@ -363,21 +363,58 @@ WHERE NOT EXISTS (
 ORDER BY given.position;
 
 -- name: prune
-WITH cutoff AS (
+-- Continuations still awaiting a pruned parent (on="succeeded" ones of a failed parent)
+-- could never run nor be pruned: they are deleted, so that a person can still requeue them
+-- and retention prunes them later. Their own awaiting continuations follow as those of any
+-- deleted job do (_states.continuation_release), in cascade.
+WITH RECURSIVE cutoff AS (
     SELECT * FROM unnest(%(state)b::text[], %(before)b::timestamptz[]) AS c(state, before)
 ),
 doomed AS (
-    SELECT old.id
+    SELECT old.id, old.state
     FROM cutoff c
     CROSS JOIN LATERAL (
-        SELECT id FROM {schema}.bb_jobs
+        SELECT id, state FROM {schema}.bb_jobs
         WHERE state = c.state AND finished_at < c.before
         ORDER BY id
         LIMIT %(limit)s
         FOR UPDATE SKIP LOCKED
     ) AS old
+),
+released (id, state, reason) AS (
+    SELECT child.id, 'deleted', 'parent ' || d.id || ' pruned (' || d.state || ')'
+    FROM doomed d
+    JOIN {schema}.bb_jobs child ON child.parent_id = d.id AND child.state = 'awaiting'
+  UNION ALL
+    SELECT child.id,
+           CASE WHEN child.continue_on = 'finished' THEN 'enqueued' ELSE 'deleted' END,
+           'parent ' || r.id || ' deleted'
+    FROM released r
+    JOIN {schema}.bb_jobs child ON child.parent_id = r.id AND child.state = 'awaiting'
+    WHERE r.state = 'deleted'
+),
+moved AS (
+    UPDATE {schema}.bb_jobs j
+    SET state = r.state,
+        run_at = CASE WHEN r.state = 'enqueued' THEN %(now)s ELSE j.run_at END,
+        finished_at = CASE WHEN r.state = 'deleted' THEN %(now)s END,
+        history = j.history || jsonb_build_array(jsonb_build_array(
+            r.state,
+            greatest(extract(epoch FROM %(now)s::timestamptz), (j.history->-1->>1)::numeric),
+            r.reason))
+    FROM released r
+    WHERE j.id = r.id AND j.state = 'awaiting'
+    RETURNING j.queue, j.state
+),
+notified AS (
+    SELECT pg_notify(%(channel)s::text, queue)
+    FROM (SELECT DISTINCT queue FROM moved WHERE state = 'enqueued') AS q
+    WHERE %(channel)s::text IS NOT NULL
+),
+pruned AS (
+    DELETE FROM {schema}.bb_jobs j USING doomed WHERE j.id = doomed.id RETURNING j.id
 )
-DELETE FROM {schema}.bb_jobs j USING doomed WHERE j.id = doomed.id;
+SELECT (SELECT count(*) FROM pruned), (SELECT count(*) FROM notified);
 
 -- name: heartbeat
 INSERT INTO {schema}.bb_servers (id, hostname, pid, queues, workers, started_at, heartbeat_at)

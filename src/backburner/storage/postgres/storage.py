@@ -253,15 +253,20 @@ class PostgresStorage(RecurringVerbs):
             job_id for job_id, key in zip(job_ids, keys, strict=True) if key is None or key in lost
         ]
 
-    def job_prune(self, finished_before: Mapping[JobState, dt.datetime], limit: int) -> int:
+    def job_prune(
+        self, finished_before: Mapping[JobState, dt.datetime], limit: int, now: dt.datetime
+    ) -> int:
         if not finished_before or limit <= 0:
             return 0
         params = {
             "state": [state.value for state in finished_before],
             "before": list(finished_before.values()),
             "limit": limit,
+            "now": now,
+            "channel": self._notify_channel,
         }
-        return self._count("prune", params)
+        [(pruned, _)] = self._run("prune", params)
+        return int(pruned)
 
     # --- servers and maintenance -----------------------------------------------------
 

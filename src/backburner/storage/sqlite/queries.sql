@@ -4,8 +4,14 @@
 -- the one before it: a writer's clock may be read before another writer's change to the
 -- same job commits.
 
--- name: max_id
-SELECT coalesce(max(id), 0) FROM bb_jobs;
+-- name: last_id
+-- The greater of the two: a process still on the code before 0003_job_ids.sql may have
+-- inserted jobs without moving the counter.
+SELECT max(coalesce((SELECT value FROM bb_counters WHERE name = 'job_id'), 0),
+           (SELECT coalesce(max(id), 0) FROM bb_jobs));
+
+-- name: set_last_id
+UPDATE bb_counters SET value = ? WHERE name = 'job_id';
 
 -- name: insert_job
 INSERT INTO bb_jobs (id, name, queue, state, args, kwargs, created_at, run_at, history,
@@ -126,10 +132,43 @@ WHERE NOT EXISTS (
     WHERE id = CAST(value AS INTEGER) AND state = 'processing' AND server_id = ?2
 );
 
+-- name: prunable
+SELECT id FROM bb_jobs WHERE state = ?1 AND finished_at < ?2 ORDER BY id LIMIT ?3;
+
+-- name: release_pruned
+-- Continuations still awaiting a parent about to be pruned (on="succeeded" ones of a
+-- failed parent) could never run nor be pruned: they are deleted, so that a person can
+-- still requeue them and retention prunes them later. Their own awaiting continuations
+-- follow as those of any deleted job do (_states.continuation_release), in cascade.
+WITH RECURSIVE
+pruned (id, state) AS (
+    SELECT id, state FROM bb_jobs WHERE id IN (SELECT value FROM json_each(?1))
+),
+released (id, state, reason) AS (
+    SELECT child.id, 'deleted', 'parent ' || p.id || ' pruned (' || p.state || ')'
+    FROM pruned p
+    CROSS JOIN bb_jobs child  -- CROSS: from the few pruned jobs to their children, by index
+    WHERE child.parent_id = p.id AND child.state = 'awaiting'
+  UNION ALL
+    SELECT child.id,
+           CASE WHEN child.continue_on = 'finished' THEN 'enqueued' ELSE 'deleted' END,
+           'parent ' || r.id || ' deleted'
+    FROM released r
+    JOIN bb_jobs child ON child.parent_id = r.id AND child.state = 'awaiting'
+    WHERE r.state = 'deleted'
+)
+UPDATE bb_jobs
+SET state = r.state,
+    run_at = CASE WHEN r.state = 'enqueued' THEN ?2 ELSE bb_jobs.run_at END,
+    finished_at = CASE WHEN r.state = 'deleted' THEN ?2 END,
+    history = json_insert(history, '$[#]',
+                          json_array(r.state, max(?2, json_extract(history, '$[#-1][1]')),
+                                     r.reason))
+FROM released r
+WHERE bb_jobs.id = r.id AND bb_jobs.state = 'awaiting';
+
 -- name: prune
-DELETE FROM bb_jobs WHERE id IN (
-    SELECT id FROM bb_jobs WHERE state = ?1 AND finished_at < ?2 ORDER BY id LIMIT ?3
-);
+DELETE FROM bb_jobs WHERE id IN (SELECT value FROM json_each(?));
 
 -- name: heartbeat
 INSERT INTO bb_servers (id, hostname, pid, queues, workers, started_at, heartbeat_at)

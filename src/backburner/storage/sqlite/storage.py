@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 import os
 import sqlite3
 import threading
@@ -30,6 +31,7 @@ from .._protocol import (
 from .._rows import int_id
 from .._sql import load_migrations, load_queries
 from .._url import StorageError
+from ._connections import SYNCHRONOUS, Connections
 
 Q = load_queries(__package__ or "backburner.storage.sqlite")
 UTC = dt.UTC
@@ -44,17 +46,33 @@ def _dt(value: float | None) -> dt.datetime | None:
 
 
 class SQLiteStorage:
-    """Jobs in one SQLite file. ``busy_timeout`` is how long a writer waits for another process."""
+    """Jobs in one SQLite file.
 
-    def __init__(self, path: str, *, busy_timeout: float = 30.0, poll_interval: float = 0.01):
+    ``busy_timeout`` is how long a writer waits for another process (seconds);
+    ``synchronous`` is ``"normal"`` (a power loss may undo the last commits) or ``"full"``
+    (every commit reaches the disk before it returns).
+    """
+
+    def __init__(
+        self,
+        path: str,
+        *,
+        busy_timeout: float = 30.0,
+        poll_interval: float = 0.01,
+        synchronous: str = "normal",
+    ):
+        if not 0 <= busy_timeout < math.inf:
+            raise StorageError(f"busy_timeout takes seconds (0 or more), not {busy_timeout!r}")
+        if synchronous not in SYNCHRONOUS:
+            raise StorageError(f"synchronous takes normal or full, not {synchronous!r}")
         self.path = os.path.abspath(path)
         self._busy_timeout_ms = int(busy_timeout * 1000)
         self._poll_interval = poll_interval
         self._local = threading.local()
-        self._connections: list[sqlite3.Connection] = []
-        self._connections_lock = threading.Lock()
+        self._db = Connections(
+            self.path, busy_timeout_ms=self._busy_timeout_ms, synchronous=synchronous
+        )
         self._write_lock = threading.Lock()
-        self._closed = False
 
     @property
     def capabilities(self) -> Capabilities:
@@ -62,27 +80,9 @@ class SQLiteStorage:
 
     # --- connections and transactions ----------------------------------------------
 
-    def _connect(self) -> sqlite3.Connection:
-        conn = sqlite3.connect(
-            self.path, isolation_level=None, check_same_thread=False, cached_statements=256
-        )
-        conn.execute(f"PRAGMA busy_timeout = {self._busy_timeout_ms}")
-        conn.execute("PRAGMA journal_mode = WAL")
-        # NORMAL in WAL mode survives any process crash; only a power loss can undo the last
-        # transactions, never corrupt the file.
-        conn.execute("PRAGMA synchronous = NORMAL")
-        with self._connections_lock:
-            self._connections.append(conn)
-        return conn
-
-    @property
-    def _conn(self) -> sqlite3.Connection:
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
-        if conn is None:
-            if self._closed:
-                raise RuntimeError("this storage is closed")
-            conn = self._local.conn = self._connect()
-        return conn
+    def check_file(self) -> None:
+        """Raise ``StorageError`` if the file was deleted or replaced since it was opened."""
+        self._db.check_file()
 
     def loop_writer(self) -> None:
         return None  # writes are local: see without_waiting()
@@ -97,21 +97,24 @@ class SQLiteStorage:
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
-        conn = self._conn
         no_wait = getattr(self._local, "no_wait", False)
         if not self._write_lock.acquire(blocking=not no_wait):
             raise WouldWait("another thread of this process is writing")
         try:
+            conn = self._db.writer()
             if no_wait:
                 self._begin_at_once(conn)
             else:
                 conn.execute("BEGIN IMMEDIATE")
             try:
                 yield conn
+                conn.execute("COMMIT")
             except BaseException:
-                conn.execute("ROLLBACK")
+                # The one writer of the process must never be left inside a transaction;
+                # SQLite has already rolled back after some errors (a full disk, I/O).
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
                 raise
-            conn.execute("COMMIT")
         finally:
             self._write_lock.release()
 
@@ -136,7 +139,8 @@ class SQLiteStorage:
                 conn.execute(f"PRAGMA user_version = {version}")
 
     def schema_version(self) -> int:
-        version: int = self._conn.execute("PRAGMA user_version").fetchone()[0]
+        with self._db.reader() as conn:
+            version: int = conn.execute("PRAGMA user_version").fetchone()[0]
         return version
 
     def check_schema(self) -> None:
@@ -151,12 +155,7 @@ class SQLiteStorage:
             )
 
     def close(self) -> None:
-        self._closed = True
-        with self._connections_lock:
-            for conn in self._connections:
-                conn.close()
-            self._connections.clear()
-        self._local = threading.local()
+        self._db.close(self._write_lock)
 
     # --- jobs, client side -----------------------------------------------------------
 
@@ -169,7 +168,7 @@ class SQLiteStorage:
     ) -> list[str]:
         created = _ts(now)
         # One writer holds the file, so ids can be handed out here and inserted in bulk.
-        next_id = conn.execute(Q["max_id"]).fetchone()[0] + 1
+        first_id = next_id = conn.execute(Q["last_id"]).fetchone()[0] + 1
         batch_keys: dict[str, str] = {}
         rows = []
         ids: list[str] = []
@@ -218,12 +217,15 @@ class SQLiteStorage:
             ids.append(str(next_id))
             next_id += 1
         conn.executemany(Q["insert_job"], rows)
+        if next_id != first_id:
+            conn.execute(Q["set_last_id"], (next_id - 1,))
         return ids
 
     def job_get(self, job_id: str) -> Job | None:
-        cursor = self._conn.execute(Q["get_job"], (int_id(job_id),))
-        row = cursor.fetchone()
-        return None if row is None else _job_from_row(cursor, row)
+        with self._db.reader() as conn:
+            cursor = conn.execute(Q["get_job"], (int_id(job_id),))
+            row = cursor.fetchone()
+            return None if row is None else _job_from_row(cursor, row)
 
     def job_list(
         self,
@@ -233,10 +235,11 @@ class SQLiteStorage:
         limit: int = 50,
         offset: int = 0,
     ) -> list[Job]:
-        cursor = self._conn.execute(
-            Q["list_jobs"], (None if state is None else state.value, queue, limit, offset)
-        )
-        return [_job_from_row(cursor, row) for row in cursor.fetchall()]
+        with self._db.reader() as conn:
+            cursor = conn.execute(
+                Q["list_jobs"], (None if state is None else state.value, queue, limit, offset)
+            )
+            return [_job_from_row(cursor, row) for row in cursor.fetchall()]
 
     def job_requeue(self, job_id: str, now: dt.datetime, reason: str) -> bool:
         with self._write() as conn:
@@ -251,12 +254,14 @@ class SQLiteStorage:
 
     def job_counts(self) -> Mapping[JobState, int]:
         counts = dict.fromkeys(JobState, 0)
-        for state, count in self._conn.execute(Q["counts"]):
-            counts[JobState(state)] = count
+        with self._db.reader() as conn:
+            for state, count in conn.execute(Q["counts"]).fetchall():
+                counts[JobState(state)] = count
         return counts
 
     def queue_counts(self) -> Mapping[str, int]:
-        return dict(self._conn.execute(Q["queue_counts"]).fetchall())
+        with self._db.reader() as conn:
+            return dict(conn.execute(Q["queue_counts"]).fetchall())
 
     # --- jobs, server side -----------------------------------------------------------
 
@@ -336,22 +341,33 @@ class SQLiteStorage:
             return conn.execute(Q["stage_due"], (_ts(now), limit)).rowcount
 
     def job_next_due(self) -> dt.datetime | None:
-        return _dt(self._conn.execute(Q["next_due"]).fetchone()[0])
+        with self._db.reader() as conn:
+            return _dt(conn.execute(Q["next_due"]).fetchone()[0])
 
     def job_lost(self, server_id: str, job_ids: Sequence[str]) -> list[str]:
-        rows = self._conn.execute(Q["lost"], (json.dumps(list(job_ids)), server_id))
-        return [str(r[0]) for r in rows.fetchall()]
+        with self._db.reader() as conn:
+            rows = conn.execute(Q["lost"], (json.dumps(list(job_ids)), server_id)).fetchall()
+        return [str(r[0]) for r in rows]
 
-    def job_prune(self, finished_before: Mapping[JobState, dt.datetime], limit: int) -> int:
+    def job_prune(
+        self, finished_before: Mapping[JobState, dt.datetime], limit: int, now: dt.datetime
+    ) -> int:
         pruned = 0
         with self._write() as conn:
+            awaiting = conn.execute(Q["any_awaiting"]).fetchone() is not None
             for state, cutoff in finished_before.items():
-                pruned += conn.execute(Q["prune"], (state.value, _ts(cutoff), limit)).rowcount
+                found = conn.execute(Q["prunable"], (state.value, _ts(cutoff), limit))
+                ids = json.dumps([r[0] for r in found.fetchall()])
+                if awaiting:
+                    conn.execute(Q["release_pruned"], (ids, _ts(now)))
+                pruned += conn.execute(Q["prune"], (ids,)).rowcount
         return pruned
 
     # --- servers and maintenance -----------------------------------------------------
 
     def server_heartbeat(self, server: ServerInfo) -> None:
+        # Where a server learns, and logs, that its file went away under it.
+        self.check_file()
         with self._write() as conn:
             conn.execute(
                 Q["heartbeat"],
@@ -373,7 +389,8 @@ class SQLiteStorage:
             return conn.execute(Q["requeue_processing"], (_ts(now), reason, server_id)).rowcount
 
     def server_list(self) -> list[ServerInfo]:
-        rows = self._conn.execute(Q["list_servers"]).fetchall()
+        with self._db.reader() as conn:
+            rows = conn.execute(Q["list_servers"]).fetchall()
         return [
             ServerInfo(
                 id=r[0],
@@ -407,6 +424,7 @@ class SQLiteStorage:
 
     def listen(self, on_change: Callable[[], None]) -> Callable[[], None]:
         """Watch ``PRAGMA data_version``, which moves whenever another connection commits."""
+        self.check_file()
         stop = threading.Event()
 
         def watch() -> None:
@@ -451,13 +469,15 @@ class SQLiteStorage:
             )
 
     def recurring_get(self, recurring_id: str) -> RecurringJob | None:
-        cursor = self._conn.execute(Q["recurring_get"], (recurring_id,))
-        row = cursor.fetchone()
-        return None if row is None else _recurring_from_row(cursor, row)
+        with self._db.reader() as conn:
+            cursor = conn.execute(Q["recurring_get"], (recurring_id,))
+            row = cursor.fetchone()
+            return None if row is None else _recurring_from_row(cursor, row)
 
     def recurring_list(self) -> list[RecurringJob]:
-        cursor = self._conn.execute(Q["recurring_list"])
-        return [_recurring_from_row(cursor, row) for row in cursor.fetchall()]
+        with self._db.reader() as conn:
+            cursor = conn.execute(Q["recurring_list"])
+            return [_recurring_from_row(cursor, row) for row in cursor.fetchall()]
 
     def recurring_remove(self, recurring_id: str) -> bool:
         with self._write() as conn:
@@ -475,11 +495,13 @@ class SQLiteStorage:
             return cursor.rowcount == 1
 
     def recurring_due(self, now: dt.datetime, limit: int) -> list[RecurringJob]:
-        cursor = self._conn.execute(Q["recurring_due"], (_ts(now), limit))
-        return [_recurring_from_row(cursor, row) for row in cursor.fetchall()]
+        with self._db.reader() as conn:
+            cursor = conn.execute(Q["recurring_due"], (_ts(now), limit))
+            return [_recurring_from_row(cursor, row) for row in cursor.fetchall()]
 
     def recurring_next_run(self) -> dt.datetime | None:
-        return _dt(self._conn.execute(Q["recurring_next_run"]).fetchone()[0])
+        with self._db.reader() as conn:
+            return _dt(conn.execute(Q["recurring_next_run"]).fetchone()[0])
 
     def recurring_advance(
         self,
