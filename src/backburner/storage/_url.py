@@ -7,8 +7,6 @@ from urllib.parse import parse_qs, urlsplit
 
 from ._protocol import Storage
 
-DEFAULT_URL = "sqlite:///backburner.db"
-
 
 class StorageError(Exception):
     """Storage could not be opened or reached; the message says which and why."""
