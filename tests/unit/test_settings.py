@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
@@ -295,3 +297,25 @@ def test_backend_options_go_to_the_urls_backend_only(tmp_path: Path) -> None:
     }
     assert Backburner("sqlite:///x.db")._storage_options == {"busy_timeout": 4.0}
     assert Backburner("memory://")._storage_options == {}
+
+
+def test_a_postgresql_url_without_psycopg_says_which_extra_to_install(tmp_path: Path) -> None:
+    script = textwrap.dedent(
+        """
+        import sys
+        sys.modules["psycopg"] = None  # as if it were not installed
+        from backburner import Backburner, StorageError
+        Backburner("sqlite:///ok.db").stats()  # SQLite does not need it
+        try:
+            Backburner("postgresql://postgres@127.0.0.1/test").stats()
+        except StorageError as error:
+            print(error)
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True, check=True
+    )
+    assert done.stdout.strip() == (
+        "PostgreSQL storage needs psycopg, which is not installed: "
+        "pip install 'backburner[postgres]'"
+    )

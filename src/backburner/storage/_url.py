@@ -42,7 +42,15 @@ def open_storage(url: str, **options: Any) -> Storage:
             raise StorageError(f"a SQLite URL names a file, as in sqlite:///jobs.db: {url!r}")
         return SQLiteStorage(path, **options)
     if scheme in ("postgres", "postgresql"):
-        from .postgres import PostgresStorage
+        try:
+            from .postgres import PostgresStorage
+        except ModuleNotFoundError as error:
+            if error.name not in ("psycopg", "psycopg_pool"):
+                raise
+            raise StorageError(
+                f"PostgreSQL storage needs {error.name}, which is not installed: "
+                "pip install 'backburner[postgres]'"
+            ) from None
 
         query = parse_qs(urlsplit(url).query)
         schema = options.pop("schema", None) or query.get("schema", ["backburner"])[0]
