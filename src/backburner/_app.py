@@ -40,10 +40,13 @@ class Backburner:
     >>> with app.start_server(queues=["default"], workers=4):
     ...     app.jobs.wait(job_id, timeout=10)
 
-    ``url`` picks the storage (``BACKBURNER_URL`` when omitted, else ``sqlite:///backburner.db``);
-    ``retention`` how long finished jobs are kept per state (None keeps them for good).
+    ``settings`` (default: ``Settings()``, read from ``backburner.toml`` and ``BACKBURNER__*``
+    variables) gives every option; the arguments override it: ``url`` picks the storage,
+    ``auto_migrate`` whether to migrate on first use, ``retention`` how long finished jobs
+    are kept per state (None keeps them for good). ``app.settings`` is the outcome; what
+    ``start_server()`` and ``run_server()`` are not given comes from its ``server`` section.
     Other keyword options go to the storage backend (for PostgreSQL: ``pool_max_size``,
-    ``pool_timeout``, ``notifications`` ...).
+    ``pool_timeout``, ``notifications`` ...) over its settings section.
     Storage opens on first use, so importing a module that defines an app touches nothing.
     """
 
