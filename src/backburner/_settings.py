@@ -21,6 +21,7 @@ Files, environment variables, ``backburner config`` and error messages follow by
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import re
 import tomllib
@@ -103,7 +104,12 @@ def _duration(value: Any) -> Any:
 
 
 def _queues(value: Any) -> Any:
-    """A list of names, or one string of comma-separated names (as flags and variables give)."""
+    """A list of names, or one string of them comma-separated or as a JSON list."""
+    if isinstance(value, str) and value.strip().startswith("["):
+        try:
+            return json.loads(value)
+        except ValueError:
+            raise ValueError(f'queues as a JSON list, like ["a", "b"], not {value!r}') from None
     if isinstance(value, str):
         return tuple(q.strip() for q in value.split(",") if q.strip())
     return value
@@ -258,8 +264,8 @@ class Settings(BaseSettings):
         if not layer:
             return self
         base: Layer = {key: (value, self.source_of(key)) for key, value in self.flat().items()}
-        base = {k: v for k, v in base.items() if v[1] is not DEFAULT}
-        copy = Settings.__new__(Settings)
+        base = {k: v for k, v in base.items() if v[1].kind != "default"}
+        copy = type(self).__new__(type(self))
         copy._build([base, layer], self._file)
         return copy
 
@@ -316,7 +322,7 @@ def _nest(flat: Mapping[str, Any]) -> dict[str, Any]:
 
 def _config_file(config: str | os.PathLike[str] | None) -> Path | None:
     if config is not None:
-        return _must_exist(Path(config), "--config")
+        return _must_exist(Path(config), "config=")
     named = os.environ.get(CONFIG_ENV)
     if named:
         return _must_exist(Path(named), CONFIG_ENV)

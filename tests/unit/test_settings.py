@@ -100,6 +100,12 @@ def test_an_unset_or_empty_variable_never_overrides_the_file(
     assert settings.server.server_timeout == 3.0
 
 
+@pytest.mark.parametrize("text", ["critical, default", '["critical", "default"]'])
+def test_queues_from_a_variable(monkeypatch: pytest.MonkeyPatch, text: str) -> None:
+    monkeypatch.setenv("BACKBURNER__SERVER__QUEUES", text)
+    assert Settings().server.queues == ("critical", "default")
+
+
 def test_a_section_model_given_in_code_overrides_only_its_keys(tmp_path: Path) -> None:
     from backburner._settings import ServerSettings
 
