@@ -412,7 +412,7 @@ def bench_rescue(target: Target, workers: int, log: IO[bytes]) -> Measurement:
     its slots are free for the rescued ones.
     """
     url = target.fresh()
-    timeout = Backburner("memory://").settings.server_timeout
+    timeout = Backburner("memory://").settings.server.server_timeout
     with client(url) as (app, jobs), server_process(url, workers, log) as survivor:
         wait_for(lambda: len(app.storage.server_list()) == 1, survivor, 60, "the first server")
         [survivor_id] = [s.id for s in app.storage.server_list()]

@@ -14,7 +14,7 @@ from ._cron import Cron
 from ._jobs import JobFunction
 from ._records import Job, JobError, RecurringJob, ServerInfo, StateChange, Stats
 from ._retry import Retry
-from ._settings import Settings
+from ._settings import Settings, SettingsError
 from ._states import JobState
 from .storage._url import StorageError
 
@@ -31,6 +31,7 @@ __all__ = [
     "Retry",
     "ServerInfo",
     "Settings",
+    "SettingsError",
     "StateChange",
     "Stats",
     "StorageError",

@@ -10,6 +10,7 @@ import signal
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, ParamSpec, TypeVar, overload
+from urllib.parse import parse_qs, urlsplit
 
 from ._client import Client, utcnow
 from ._jobs import JobFunction, JobOptions, When, default_name
@@ -17,9 +18,9 @@ from ._manage import JobManager
 from ._records import Stats
 from ._recurring import RecurringManager
 from ._retry import Retry
-from ._settings import Settings
+from ._settings import CODE, Layer, Settings
 from ._states import ContinueOn, JobState
-from .server.server import DEFAULT_RETENTION, Server, ServerOptions, run_in_thread
+from .server.server import Server, ServerOptions, run_in_thread
 from .storage import Storage, open_storage
 from .storage._url import StorageError, redact
 
@@ -39,10 +40,13 @@ class Backburner:
     >>> with app.start_server(queues=["default"], workers=4):
     ...     app.jobs.wait(job_id, timeout=10)
 
-    ``url`` picks the storage (``BACKBURNER_URL`` when omitted, else ``sqlite:///backburner.db``);
-    ``retention`` how long finished jobs are kept per state (None keeps them for good).
+    ``settings`` (default: ``Settings()``, read from ``backburner.toml`` and ``BACKBURNER__*``
+    variables) gives every option; the arguments override it: ``url`` picks the storage,
+    ``auto_migrate`` whether to migrate on first use, ``retention`` how long finished jobs
+    are kept per state (None keeps them for good). ``app.settings`` is the outcome; what
+    ``start_server()`` and ``run_server()`` are not given comes from its ``server`` section.
     Other keyword options go to the storage backend (for PostgreSQL: ``pool_max_size``,
-    ``pool_timeout``, ``notifications`` ...).
+    ``pool_timeout``, ``notifications`` ...) over its settings section.
     Storage opens on first use, so importing a module that defines an app touches nothing.
     """
 
@@ -59,16 +63,22 @@ class Backburner:
         storage: Storage | None = None,
         **storage_options: Any,
     ) -> None:
-        self.settings = settings or Settings()
-        self.storage_url = redact(url or self.settings.url)
-        self._url = url or self.settings.url
-        self._storage_options = dict(storage_options)
+        # What the arguments name overrides the settings; app.settings shows the outcome.
+        given: Layer = {}
+        if url is not None:
+            given["storage.url"] = (url, CODE)
+        if auto_migrate is not None:
+            given["storage.auto_migrate"] = (auto_migrate, CODE)
+        for state, keep in (retention or {}).items():
+            given[f"retention.{JobState(state).value}"] = (keep, CODE)
+        self.settings = (settings or Settings()).override(given)
+        self._url = self.settings.storage.url
+        self.storage_url = redact(self._url)
+        self._storage_options = {**self._settings_storage_options(), **storage_options}
         if schema is not None:
             self._storage_options["schema"] = schema
-        self._auto_migrate = self.settings.auto_migrate if auto_migrate is None else auto_migrate
-        self.retention = dict(DEFAULT_RETENTION)
-        for state, keep in (retention or {}).items():
-            self.retention[JobState(state)] = keep
+        self._auto_migrate = self.settings.storage.auto_migrate
+        self.retention = self.settings.retention.by_state()
         self._storage = storage
         self._storage_lock = threading.Lock()
         self._registry: dict[str, JobFunction[..., Any]] = {}
@@ -90,6 +100,12 @@ class Backburner:
     def migrate(self) -> None:
         """Create or upgrade the storage schema."""
         self._open(migrate=True).migrate()
+
+    def _settings_storage_options(self) -> dict[str, Any]:
+        # An option in the URL's query is the more specific: it wins over the settings.
+        in_url = parse_qs(urlsplit(self._url).query)
+        options = self.settings.storage.backend_options()
+        return {k: v for k, v in options.items() if k not in in_url}
 
     def _open(self, *, migrate: bool) -> Storage:
         if self._storage is None:
@@ -219,7 +235,7 @@ class Backburner:
         """How many jobs are in each state, and how many servers are alive."""
         counts = self.storage.job_counts()
         # A server killed outright keeps its row until a live one rescues its jobs.
-        alive_since = utcnow() - dt.timedelta(seconds=self.settings.server_timeout)
+        alive_since = utcnow() - dt.timedelta(seconds=self.settings.server.server_timeout)
         servers = [s for s in self.storage.server_list() if s.heartbeat_at >= alive_since]
         return Stats(
             **{state.value: counts.get(state, 0) for state in JobState},
@@ -235,16 +251,22 @@ class Backburner:
         server_timeout: float | None,
         shutdown_timeout: float | None,
     ) -> ServerOptions:
-        chosen = queues if queues is not None else self.settings.queues
-        if isinstance(chosen, str):
-            chosen = [q.strip() for q in chosen.split(",") if q.strip()]
+        given: Layer = {
+            f"server.{key}": (value, CODE)
+            for key, value in (
+                ("queues", queues),
+                ("workers", workers),
+                ("server_timeout", server_timeout),
+                ("shutdown_timeout", shutdown_timeout),
+            )
+            if value is not None
+        }
+        server = self.settings.override(given).server
         return ServerOptions(
-            queues=tuple(chosen),
-            workers=workers or self.settings.workers,
-            server_timeout=server_timeout or self.settings.server_timeout,
-            shutdown_timeout=(
-                self.settings.shutdown_timeout if shutdown_timeout is None else shutdown_timeout
-            ),
+            queues=server.queues,
+            workers=server.workers,
+            server_timeout=server.server_timeout,
+            shutdown_timeout=server.shutdown_timeout,
             retention=dict(self.retention),
         )
 

@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from ._states import JobState
+from ._states import ContinueOn, JobState, Misfire
 
 
 @dataclass(frozen=True)
@@ -48,7 +48,7 @@ class Job:
     error: JobError | None = None
     history: list[StateChange] = field(default_factory=list)
     parent_id: str | None = None
-    continue_on: str | None = None
+    continue_on: ContinueOn | None = None
     server_id: str | None = None
     recurring_id: str | None = None
 
@@ -95,7 +95,7 @@ class RecurringJob:
     queue: str
     args: list[Any]
     kwargs: dict[str, Any]
-    misfire: str
+    misfire: Misfire
     paused: bool
     next_run: dt.datetime | None
     last_run: dt.datetime | None

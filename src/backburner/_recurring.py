@@ -12,13 +12,13 @@ import dataclasses
 import datetime as dt
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from . import _serialization
 from ._client import utcnow
 from ._cron import CronSchedule, describe, parse_cron, resolve_timezone
 from ._records import RecurringJob
-from ._states import JobState
+from ._states import MISFIRE_MODES, JobState, Misfire
 from .storage import NewJob, RecurringDefinition, Storage
 
 if TYPE_CHECKING:
@@ -26,8 +26,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("backburner.recurring")
 
-Misfire = Literal["relaxed", "strict", "ignore"]
-MISFIRE_MODES: tuple[str, ...] = ("relaxed", "strict", "ignore")
 MAX_CATCH_UP = 100
 """With ``misfire="strict"``, at most this many missed runs are enqueued at once."""
 MISFIRE_GRACE = dt.timedelta(seconds=60)
@@ -39,7 +37,7 @@ def plan_runs(
     zone: dt.tzinfo,
     due: dt.datetime,
     now: dt.datetime,
-    misfire: str,
+    misfire: Misfire,
 ) -> tuple[list[dt.datetime], dt.datetime | None]:
     """The instants to enqueue for a recurring job due at ``due``, and its next run after now.
 

@@ -21,9 +21,14 @@ Any state but DELETED can be deleted; SUCCEEDED, FAILED and DELETED jobs can be 
 from __future__ import annotations
 
 import enum
-from typing import Literal
+from typing import Literal, get_args
 
 ContinueOn = Literal["succeeded", "finished"]
+"""When a continuation runs: after its parent succeeded, or after it finished either way."""
+
+Misfire = Literal["relaxed", "strict", "ignore"]
+"""What a recurring job does about runs it missed (see docs/recurring.md)."""
+MISFIRE_MODES: tuple[Misfire, ...] = get_args(Misfire)
 
 
 class JobState(enum.StrEnum):

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
+import os
 import sys
 from collections.abc import Callable
 from functools import wraps
@@ -15,29 +17,36 @@ from . import _serialization
 from ._app import Backburner
 from ._loading import AppLoadError, load_app
 from ._records import Job
+from ._settings import CONFIG_ENV, Layer, Settings, Source
 from ._states import JobState
-from .storage._url import StorageError
+from .storage._url import StorageError, redact
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-APP_HELP = "The app as package.module:attribute (default: $BACKBURNER_APP)."
+APP_HELP = "The app as package.module:attribute (default: the app setting, $BACKBURNER_APP)."
 URL_HELP = (
-    "Storage URL, when no --app is given (default: $BACKBURNER_URL or sqlite:///backburner.db)."
+    "Storage URL, instead of an app's (default: the storage.url setting, $BACKBURNER_URL, "
+    "or sqlite:///backburner.db)."
 )
 
 
 def _app_options(func: F) -> F:
     func = click.option("--url", help=URL_HELP)(func)
-    return click.option("--app", "app_spec", envvar="BACKBURNER_APP", help=APP_HELP)(func)
+    return click.option("--app", "app_spec", help=APP_HELP)(func)
 
 
 def _open(app_spec: str | None, url: str | None) -> Backburner:
-    """The app named by --app (with its own storage), or a bare app on --url."""
+    """The app named by --app or the settings (with its own storage), or a bare app on --url."""
     if app_spec and url:
         raise click.UsageError("give --app or --url, not both: an app names its own storage")
-    if app_spec:
-        return load_app(app_spec)
-    return Backburner(url)
+    # Read first, so that a wrong setting is reported as such, not as the app failing to import.
+    settings = Settings()
+    if url:
+        return Backburner(url)
+    spec = app_spec or settings.app
+    if spec:
+        return load_app(spec)
+    return Backburner()
 
 
 def _friendly(func: F) -> F:
@@ -57,9 +66,18 @@ def _friendly(func: F) -> F:
 
 @click.group()
 @click.option("-v", "--verbose", is_flag=True, help="Log debug details.")
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(exists=True, dir_okay=False),
+    help=f"Settings file (default: ${CONFIG_ENV}, else ./backburner.toml or ./pyproject.toml).",
+)
 @click.version_option(package_name="backburner")
-def main(verbose: bool) -> None:
+def main(verbose: bool, config_file: str | None) -> None:
     """Backburner: durable background jobs."""
+    if config_file:
+        # Through the environment, so that the app's own Settings() reads the same file.
+        os.environ[CONFIG_ENV] = os.path.abspath(config_file)
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.INFO,
         format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
@@ -72,7 +90,7 @@ def main(verbose: bool) -> None:
 
 
 @main.command()
-@click.option("--app", "app_spec", envvar="BACKBURNER_APP", help=APP_HELP)
+@click.option("--app", "app_spec", help=APP_HELP)
 @click.option("--queues", "-q", help="Comma-separated queues, highest priority first.")
 @click.option("--workers", "-w", type=click.IntRange(min=1), help="Jobs run at once.")
 @click.option(
@@ -93,16 +111,93 @@ def server(
     server_timeout: float | None,
     shutdown_timeout: float | None,
 ) -> None:
-    """Run a server until SIGINT or SIGTERM."""
-    if not app_spec:
-        raise click.UsageError("the server needs your jobs: pass --app package.module:app")
-    app = load_app(app_spec)
-    app.run_server(
-        queues=queues,
-        workers=workers,
-        server_timeout=server_timeout,
-        shutdown_timeout=shutdown_timeout,
-    )
+    """Run a server until SIGINT or SIGTERM (options default to the server.* settings)."""
+    settings = Settings()  # read even with --app: see _open()
+    spec = app_spec or settings.app
+    if not spec:
+        raise click.UsageError(
+            "the server needs your jobs: pass --app package.module:app "
+            "(or set app in backburner.toml, or BACKBURNER_APP)"
+        )
+    app = load_app(spec)
+    flags: Layer = {
+        f"server.{key}": (value, Source("flag", f"--{key.replace('_', '-')}"))
+        for key, value in (
+            ("queues", queues),
+            ("workers", workers),
+            ("server_timeout", server_timeout),
+            ("shutdown_timeout", shutdown_timeout),
+        )
+        if value is not None
+    }
+    # Flags override the app's settings, so that a wrong one is reported as a flag.
+    app.settings = app.settings.override(flags)
+    app.run_server()
+
+
+@main.command("config")
+@_app_options
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@_friendly
+def config(app_spec: str | None, url: str | None, as_json: bool) -> None:
+    """Print the settings in effect and where each value came from.
+
+    With an app (--app or the app setting) these are the app's: what its code passes
+    overrides the file and the environment.
+    """
+    if app_spec and url:
+        raise click.UsageError("give --app or --url, not both: an app names its own storage")
+    settings = Settings()
+    flags: Layer = {}
+    if app_spec:
+        flags["app"] = (app_spec, Source("flag", "--app"))
+    if url:
+        flags["storage.url"] = (url, Source("flag", "--url"))
+    settings = settings.override(flags)
+    if settings.app and not url:
+        app_source = settings.source_of("app")
+        settings = load_app(settings.app).settings.override({"app": (settings.app, app_source)})
+    rows = [(key, value, settings.source_of(key)) for key, value in settings.flat().items()]
+    if as_json:
+        report = {
+            key: {"value": _json_value(key, value), "source": source.kind, "where": source.where}
+            for key, value, source in rows
+        }
+        file = str(settings.file) if settings.file else None
+        click.echo(json.dumps({"file": file, "settings": report}))
+        return
+    click.echo(f"# settings file: {settings.file or 'none'}")
+    shown = [(key, _text_value(key, value), str(source)) for key, value, source in rows]
+    width = max(len(key) for key, _, _ in shown)
+    value_width = max(len(value) for _, value, _ in shown)
+    for key, value, source in shown:
+        click.echo(f"{key:<{width}} = {value:<{value_width}}  ({source})")
+
+
+def _json_value(key: str, value: Any) -> Any:
+    if key == "storage.url":
+        return redact(value)
+    if isinstance(value, dt.timedelta):
+        return value.total_seconds()
+    if isinstance(value, tuple):
+        return list(value)
+    return value
+
+
+def _text_value(key: str, value: Any) -> str:
+    if key.startswith("retention.") and value is None:
+        return '"keep"'
+    if isinstance(value, dt.timedelta):
+        return _duration_text(value)
+    return json.dumps(_json_value(key, value)) if value is not None else "none"
+
+
+def _duration_text(value: dt.timedelta) -> str:
+    seconds = value.total_seconds()
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size and seconds % size == 0:
+            return f'"{int(seconds // size)}{unit}"'
+    return f'"{seconds:g}s"'
 
 
 @main.command()

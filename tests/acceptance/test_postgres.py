@@ -31,7 +31,7 @@ from tests.support import POSTGRES_URL, drop_schema, fresh_schema, wait_reading
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 
 ECHO = f"{JOBS}.echo"
-AUTO_MIGRATE_OFF = {"BACKBURNER_AUTO_MIGRATE": "false"}
+AUTO_MIGRATE_OFF = {"BACKBURNER__STORAGE__AUTO_MIGRATE": "false"}
 
 
 # --- PostgreSQL schemas, clients and the cluster itself ----------------------------------

@@ -27,6 +27,7 @@ from .._client import utcnow
 from .._context import JobContext
 from .._records import ServerInfo
 from .._recurring import enqueue_due
+from .._settings import RetentionSettings, ServerSettings
 from .._states import JobState
 from ..storage import ClaimedJob, LoopWriter, Outcome, Storage, WouldWait
 from ._threads import DaemonThreadPool
@@ -41,23 +42,22 @@ T = TypeVar("T")
 
 SCHEDULE_MIN_GAP = 0.1  # seconds between two passes of the schedule loop
 
-DEFAULT_RETENTION: dict[JobState, dt.timedelta | None] = {
-    JobState.SUCCEEDED: dt.timedelta(days=1),
-    JobState.DELETED: dt.timedelta(days=1),
-    JobState.FAILED: dt.timedelta(days=30),
-}
+_DEFAULTS = ServerSettings()
 
 
 @dataclass(frozen=True)
 class ServerOptions:
-    """How a server runs. ``server_timeout``: how long a silent server is presumed alive."""
+    """How a server runs. ``server_timeout``: how long a silent server is presumed alive.
 
-    queues: tuple[str, ...] = ("default",)
-    workers: int = 10
-    server_timeout: float = 8.0
-    shutdown_timeout: float = 15.0
+    The defaults are those of the settings (``ServerSettings``, ``RetentionSettings``).
+    """
+
+    queues: tuple[str, ...] = _DEFAULTS.queues
+    workers: int = _DEFAULTS.workers
+    server_timeout: float = _DEFAULTS.server_timeout
+    shutdown_timeout: float = _DEFAULTS.shutdown_timeout
     retention: dict[JobState, dt.timedelta | None] = field(
-        default_factory=lambda: dict(DEFAULT_RETENTION)
+        default_factory=lambda: RetentionSettings().by_state()
     )
 
     def __post_init__(self) -> None:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 from .._records import Job, RecurringJob, ServerInfo
-from .._states import ContinueOn, JobState
+from .._states import ContinueOn, JobState, Misfire
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,7 +116,7 @@ class RecurringDefinition:
     queue: str
     args: str
     kwargs: str
-    misfire: str
+    misfire: Misfire
 
 
 class LoopWriter(Protocol):

@@ -7,8 +7,6 @@ from urllib.parse import parse_qs, urlsplit
 
 from ._protocol import Storage
 
-DEFAULT_URL = "sqlite:///backburner.db"
-
 
 class StorageError(Exception):
     """Storage could not be opened or reached; the message says which and why."""
@@ -45,7 +43,15 @@ def open_storage(url: str, **options: Any) -> Storage:
         path, sqlite_options = parse_url(url, options)
         return SQLiteStorage(path, **sqlite_options)
     if scheme in ("postgres", "postgresql"):
-        from .postgres import PostgresStorage
+        try:
+            from .postgres import PostgresStorage
+        except ModuleNotFoundError as error:
+            if error.name not in ("psycopg", "psycopg_pool"):
+                raise
+            raise StorageError(
+                f"PostgreSQL storage needs {error.name}, which is not installed: "
+                "pip install 'backburner[postgres]'"
+            ) from None
 
         query = parse_qs(urlsplit(url).query)
         schema = options.pop("schema", None) or query.get("schema", ["backburner"])[0]
