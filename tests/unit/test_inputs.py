@@ -294,3 +294,34 @@ def test_known_url_parameters_pass() -> None:
 def test_an_empty_schema_name_is_refused(url: str, options: dict[str, Any]) -> None:
     with pytest.raises(StorageError, match="an empty schema name in 'postgresql://db/jobs"):
         open_storage(url, **options)
+
+
+def test_a_result_no_storage_can_hold_fails_its_job(app: Backburner) -> None:
+    @app.job
+    def deep() -> Any:
+        value: Any = []
+        for _ in range(100_000):
+            value = [value]
+        return value
+
+    @app.job
+    def surrogate() -> str:
+        return "caf\udce9"
+
+    @app.job
+    def int_keys() -> dict[int, str]:
+        return {1: "a", 2: "b"}
+
+    ids = [deep.enqueue(), surrogate.enqueue(), int_keys.enqueue()]
+    with app.start_server(workers=2, server_timeout=1.5):
+        jobs = [app.jobs.wait(job_id, timeout=5) for job_id in ids]
+    messages = [job.error.message if job.error else None for job in jobs]
+    assert messages == [
+        f"the result of job '{deep.name}' cannot be stored: it nests lists or dicts more than "
+        f"{MAX_DEPTH} deep",
+        f"the result of job '{surrogate.name}' cannot be stored: it holds a lone surrogate "
+        "'\\udce9', which is not text",
+        f"the result of job '{int_keys.name}' cannot be stored: dict keys must be strings, "
+        "not int (1)",
+    ]
+    assert [job.state.value for job in jobs] == ["failed"] * 3
