@@ -175,7 +175,10 @@ class Backburner:
 
         def register(fn: Callable[P, R]) -> JobFunction[P, R]:
             options = JobOptions(
-                name=name or default_name(fn), queue=queue, retry=retry, timeout=timeout
+                name=default_name(fn) if name is None else name,
+                queue=queue,
+                retry=retry,
+                timeout=timeout,
             )
             existing = self._registry.get(options.name)
             if existing is not None and existing.func is not fn:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
@@ -19,18 +20,34 @@ def utcnow() -> dt.datetime:
 
 
 def resolve_when(when: When, now: dt.datetime) -> dt.datetime:
-    """An aware UTC instant from a delay or an aware datetime; a naive datetime is refused."""
+    """An aware UTC instant from a delay or an aware datetime; a naive datetime is refused,
+    and so is an instant before year 1 or after year 9999 (in UTC)."""
     if isinstance(when, dt.datetime):
         if when.tzinfo is None or when.utcoffset() is None:
             raise ValueError(
                 f"naive datetime {when.isoformat()} is ambiguous: give it a time zone, "
                 "e.g. datetime(..., tzinfo=ZoneInfo('Europe/Madrid')) or timezone.utc"
             )
-        return when.astimezone(UTC)
-    if isinstance(when, dt.timedelta):
-        return now + when
+        try:
+            return when.astimezone(UTC)
+        except OverflowError:
+            raise ValueError(
+                f"{when.isoformat()} is outside the years 1 to 9999 once in UTC"
+            ) from None
     if isinstance(when, int | float) and not isinstance(when, bool):
-        return now + dt.timedelta(seconds=when)
+        try:
+            if not math.isfinite(when):
+                raise ValueError(f"schedule() takes a finite delay in seconds, not {when!r}")
+            when = dt.timedelta(seconds=when)
+        except OverflowError:
+            raise ValueError(
+                f"a delay of {when!r:.30} seconds from now is outside the years 1 to 9999"
+            ) from None
+    if isinstance(when, dt.timedelta):
+        try:
+            return now + when
+        except OverflowError:
+            raise ValueError(f"a delay of {when} from now is outside the years 1 to 9999") from None
     raise TypeError(f"schedule() takes a timedelta, seconds or an aware datetime, not {when!r}")
 
 

@@ -10,6 +10,7 @@ import sys
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, Generic, ParamSpec, TypeVar
 
+from ._names import check_name
 from ._retry import Retry
 from ._states import ContinueOn
 
@@ -42,10 +43,8 @@ class JobOptions:
     timeout: float | None = None
 
     def __post_init__(self) -> None:
-        if not self.name:
-            raise ValueError("a job name cannot be empty")
-        if not self.queue:
-            raise ValueError(f"job {self.name!r}: a queue name cannot be empty")
+        check_name(self.name, "job name")
+        check_name(self.queue, f"queue name for job {self.name!r}")
         if self.timeout is not None and self.timeout <= 0:
             raise ValueError(f"job {self.name!r}: timeout must be positive, not {self.timeout}")
 
@@ -79,7 +78,9 @@ class JobFunction(Generic[P, R]):
 
     def with_options(self, *, queue: str | None = None) -> JobFunction[P, R]:
         """The same job sent to another queue for the calls made through the copy."""
-        changed = dataclasses.replace(self.options, queue=queue or self.options.queue)
+        # An empty queue is refused, not taken for "the job's own".
+        chosen = self.options.queue if queue is None else queue
+        changed = dataclasses.replace(self.options, queue=chosen)
         return JobFunction(self.app, self.func, changed)
 
     def enqueue(self, *args: P.args, **kwargs: P.kwargs) -> str:

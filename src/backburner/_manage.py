@@ -6,9 +6,23 @@ import time
 from collections.abc import Callable
 
 from ._client import utcnow
+from ._names import storable
 from ._records import Job
 from ._states import FINAL_STATES, JobState
 from .storage import Storage
+
+MAX_PAGE_SIZE = 10_000
+"""``app.jobs.list()`` returns at most this many jobs at a time; page with ``offset``."""
+
+_STATES = {state.value: state for state in JobState}
+_OFFSET_MAX = 2**63 - 1  # a 64-bit integer in every backend
+
+
+def _check_count(what: str, value: object, most: int) -> None:
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise TypeError(f"{what} must be an int, not {type(value).__name__} ({value!r:.40})")
+    if not 0 <= value <= most:
+        raise ValueError(f"{what} must be from 0 to {most}, not {value}")
 
 
 class JobManager:
@@ -35,8 +49,12 @@ class JobManager:
         offset: int = 0,
     ) -> list[Job]:
         """Jobs newest first, optionally only those in one state and queue."""
-        if limit < 0 or offset < 0:
-            raise ValueError("limit and offset must not be negative")
+        _check_count("limit", limit, MAX_PAGE_SIZE)
+        _check_count("offset", offset, _OFFSET_MAX)
+        if state is not None and state not in _STATES:
+            raise ValueError(f"state= takes one of {', '.join(_STATES)}, not {state!r:.40}")
+        if queue is not None and not storable(queue):
+            return []
         return self._storage().job_list(
             state=None if state is None else JobState(state),
             queue=queue,

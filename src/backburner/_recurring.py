@@ -13,10 +13,12 @@ import datetime as dt
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 from . import _serialization
 from ._client import utcnow
 from ._cron import CronSchedule, describe, parse_cron, resolve_timezone
+from ._names import check_name, storable
 from ._records import RecurringJob
 from ._states import MISFIRE_MODES, JobState, Misfire
 from .storage import NewJob, RecurringDefinition, Storage
@@ -59,8 +61,22 @@ def plan_runs(
     return [due], following
 
 
-def _cron_text(cron: str) -> str:
+def _cron_text(cron: object) -> str:
+    if not isinstance(cron, str):
+        raise TypeError(
+            f"cron= takes a cron expression (a str, or a Cron helper), not "
+            f"{type(cron).__name__} ({cron!r:.40})"
+        )
     return cron.strip()
+
+
+def _zone(timezone: object) -> ZoneInfo:
+    if timezone is not None and not isinstance(timezone, str):
+        raise TypeError(
+            f"timezone= takes an IANA name such as 'Europe/Madrid', not "
+            f"{type(timezone).__name__} ({timezone!r:.40})"
+        )
+    return resolve_timezone(timezone)
 
 
 class RecurringManager:
@@ -95,14 +111,19 @@ class RecurringManager:
         ``@daily`` and friends, or a ``Cron`` helper. ``timezone`` is an IANA name (UTC when
         omitted). A changed cron or time zone recomputes the next run.
         """
-        if not recurring_id or not isinstance(recurring_id, str):
-            raise ValueError("a recurring job needs a non-empty string id")
+        check_name(recurring_id, "recurring job id")
         cron = _cron_text(cron)
         schedule = parse_cron(cron)
-        zone = resolve_timezone(timezone)
+        zone = _zone(timezone)
         if misfire not in MISFIRE_MODES:
             raise ValueError(f"misfire= takes one of {', '.join(MISFIRE_MODES)}, not {misfire!r}")
+        if not isinstance(args, list | tuple):
+            raise TypeError(f"args= takes a list or tuple, not {type(args).__name__}")
+        if kwargs is not None and not isinstance(kwargs, Mapping):
+            raise TypeError(f"kwargs= takes a dict, not {type(kwargs).__name__}")
         options = self._app._resolve(job)
+        if queue is not None:
+            check_name(queue, f"queue name for recurring job {recurring_id!r}")
         args_text, kwargs_text = _serialization.dumps_arguments(
             args, kwargs or {}, job=options.name
         )
@@ -115,7 +136,7 @@ class RecurringManager:
             name=options.name,
             cron=cron,
             timezone=zone.key,
-            queue=queue or options.queue,
+            queue=options.queue if queue is None else queue,
             args=args_text,
             kwargs=kwargs_text,
             misfire=misfire,
@@ -128,8 +149,9 @@ class RecurringManager:
 
     def declare(self, recurring_id: str, job: str, cron: str, **options: Any) -> None:
         """Remember a schedule given on ``@app.job``; servers store it when they start."""
+        check_name(recurring_id, "recurring job id")
         parse_cron(_cron_text(cron))
-        resolve_timezone(options.get("timezone"))
+        _zone(options.get("timezone"))
         if options.get("misfire", "relaxed") not in MISFIRE_MODES:
             raise ValueError(f"misfire= takes one of {', '.join(MISFIRE_MODES)}")
         self._declared[recurring_id] = {"job": job, "cron": cron, **options}
@@ -140,6 +162,8 @@ class RecurringManager:
 
     def get(self, recurring_id: str) -> RecurringJob | None:
         """The recurring job, or None for an unknown id."""
+        if not storable(recurring_id):
+            return None
         found = self._storage().recurring_get(recurring_id)
         return None if found is None else _described(found)
 
@@ -149,15 +173,17 @@ class RecurringManager:
 
     def remove(self, recurring_id: str) -> bool:
         """Stop and forget it; jobs it already enqueued stay. False for an unknown id."""
-        return self._storage().recurring_remove(recurring_id)
+        return storable(recurring_id) and self._storage().recurring_remove(recurring_id)
 
     def pause(self, recurring_id: str) -> bool:
         """No runs until resumed. False for an unknown id."""
+        if not storable(recurring_id):
+            return False
         return self._storage().recurring_set_paused(recurring_id, True, None)
 
     def resume(self, recurring_id: str) -> bool:
         """Run again from the next instant after now; runs missed while paused are skipped."""
-        found = self._storage().recurring_get(recurring_id)
+        found = self._storage().recurring_get(recurring_id) if storable(recurring_id) else None
         if found is None:
             return False
         next_run = parse_cron(found.cron).next_after(utcnow(), resolve_timezone(found.timezone))
@@ -167,7 +193,7 @@ class RecurringManager:
 
     def trigger(self, recurring_id: str) -> str:
         """Enqueue a run now and return its job id; the next scheduled run is unchanged."""
-        found = self._storage().recurring_get(recurring_id)
+        found = self._storage().recurring_get(recurring_id) if storable(recurring_id) else None
         if found is None:
             raise LookupError(f"no recurring job with id {recurring_id!r}")
         now = utcnow()

@@ -2,7 +2,8 @@
 
 The extra types are written as small tagged objects (``{"__bb__": "uuid", "v": "..."}``) so
 they read back as the same Python type. Tuples read back as lists. A value that cannot be
-stored raises ``TypeError`` naming where it is, before anything reaches storage.
+stored raises ``TypeError`` or ``ValueError`` before anything reaches storage; for a job's
+arguments the error names the argument.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -54,17 +55,73 @@ _encoder = json.JSONEncoder(
     default=_default, allow_nan=False, ensure_ascii=False, separators=(",", ":")
 )
 
+MAX_DEPTH = 100
+"""Lists and dicts nest at most this deep in a stored value."""
+
 
 def dumps(value: Any) -> str:
-    """Serialize ``value``; raises TypeError or ValueError when it cannot be stored."""
-    return _encoder.encode(value)
+    """Serialize ``value``; raises TypeError or ValueError when it cannot be stored.
+
+    Refused: types other than JSON's and the tagged ones, NaN and infinities, dict keys
+    that are not strings (JSON would turn them into strings silently), nesting deeper than
+    ``MAX_DEPTH``, and lone surrogates (no storage can hold them as text).
+    """
+    try:
+        text = _encoder.encode(value)
+    except RecursionError:
+        raise ValueError(f"it nests lists or dicts more than {MAX_DEPTH} deep") from None
+    # Only a text with a dict in it, or with many brackets, needs a look at the value: a
+    # bare number or a short flat list (most arguments) costs one scan of a short string.
+    if "{" in text or (len(text) > MAX_DEPTH and text.count("[") > MAX_DEPTH):
+        _check_keys_and_depth(value)
+    if not text.isascii():
+        try:
+            text.encode()
+        except UnicodeEncodeError as error:
+            bad = text[error.start : error.end]
+            raise ValueError(f"it holds a lone surrogate {bad!r}, which is not text") from None
+    return text
+
+
+def _check_keys_and_depth(value: Any) -> None:
+    # Iterative: the point is to refuse what is too deep for recursion.
+    pending: list[tuple[Any, int]] = [(value, 1)]
+    while pending:
+        item, depth = pending.pop()
+        if isinstance(item, dict):
+            children: Iterable[Any] = item.values()
+            for key in item:
+                if not isinstance(key, str):
+                    raise TypeError(
+                        f"dict keys must be strings, not {type(key).__name__} ({key!r:.40})"
+                    )
+        elif isinstance(item, list | tuple):
+            children = item
+        else:
+            continue
+        if depth > MAX_DEPTH:
+            raise ValueError(f"it nests lists or dicts more than {MAX_DEPTH} deep")
+        pending.extend((child, depth + 1) for child in children)
 
 
 _decoder = json.JSONDecoder(object_hook=_object_hook)
 
 
 def loads(text: str) -> Any:
-    return _decoder.decode(text)
+    """The value ``dumps`` stored as ``text``; ValueError for text that is not such a value."""
+    try:
+        return _decoder.decode(text)
+    except RecursionError:
+        raise ValueError(f"it nests lists or dicts more than {MAX_DEPTH} deep") from None
+
+
+def _shown(value: Any) -> str:
+    """A short repr for an error message, even of a value too deep or too long to print."""
+    try:
+        text = repr(value)
+    except RecursionError:
+        return f"a {type(value).__name__} nested too deep to show"
+    return text if len(text) <= 80 else f"{text[:77]}..."
 
 
 def _why(value: Any) -> str | None:
@@ -82,14 +139,19 @@ def dumps_arguments(args: Sequence[Any], kwargs: Mapping[str, Any], *, job: str)
         return dumps(list(args)), dumps(dict(kwargs)) if kwargs else "{}"
     except (TypeError, ValueError):
         pass
+    for key in kwargs:
+        if not isinstance(key, str):
+            raise TypeError(
+                f"keyword argument names of job {job!r} must be strings, not {key!r}"
+            ) from None
     for position, value in enumerate(args):
         if (why := _why(value)) is not None:
             raise TypeError(
-                f"argument {position} of job {job!r} cannot be stored: {why} ({value!r})"
+                f"argument {position} of job {job!r} cannot be stored: {why} ({_shown(value)})"
             ) from None
     for key, value in kwargs.items():
         if (why := _why(value)) is not None:
             raise TypeError(
-                f"argument {key!r} of job {job!r} cannot be stored: {why} ({value!r})"
+                f"argument {key!r} of job {job!r} cannot be stored: {why} ({_shown(value)})"
             ) from None
     raise TypeError(f"the arguments of job {job!r} cannot be stored")  # pragma: no cover

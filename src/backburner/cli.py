@@ -16,6 +16,7 @@ import click
 from . import _serialization
 from ._app import Backburner
 from ._loading import AppLoadError, load_app
+from ._manage import MAX_PAGE_SIZE
 from ._records import Job
 from ._settings import CONFIG_ENV, Layer, Settings, Source
 from ._states import JobState
@@ -267,7 +268,7 @@ def enqueue(
             raise click.BadParameter(f"{item!r} is not KEY=VALUE", param_hint="--kwarg")
         keywords[key] = _parse_value(value)
     options = app._resolve(name)
-    if queue:
+    if queue is not None:
         from dataclasses import replace
 
         options = replace(options, queue=queue)
@@ -293,7 +294,13 @@ def _job_line(job: Job) -> str:
 @_app_options
 @click.option("--state", type=click.Choice([s.value for s in JobState]))
 @click.option("--queue")
-@click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True)
+@click.option(
+    "--limit",
+    type=click.IntRange(min=1),
+    default=50,
+    show_default=True,
+    help=f"Jobs to show, at most {MAX_PAGE_SIZE:,}.",
+)
 @click.option("--offset", type=click.IntRange(min=0), default=0)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON lines.")
 @_friendly

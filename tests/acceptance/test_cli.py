@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from pathlib import Path
 
 import pytest
 
 from backburner import _serialization
+from backburner.storage._url import redact
 from tests.acceptance.harness import APP, JOBS, Harness, history
+from tests.support import POSTGRES_URL, drop_schema, fresh_schema
 
 pytestmark = pytest.mark.slow
 
@@ -176,3 +179,64 @@ def test_mistakes_get_a_clear_message_not_a_traceback(bb: Harness) -> None:
     assert job["state"] == "enqueued"
     assert job["args"] == ["hello world", {"x": 1}, 42, "[1,"]
     assert job["kwargs"] == {"who": "ann"}
+
+
+def test_bad_input_is_one_line_and_stores_nothing(bb: Harness) -> None:
+    quick = f"{JOBS}.quick"
+    for delay in ("inf", "1e20"):
+        line = _one_line_error(bb, "enqueue", "--delay", delay, quick)
+        assert line.startswith("Error: "), line
+        assert "finite delay" in line or "outside the years 1 to 9999" in line
+
+    line = _one_line_error(bb, "jobs", "list", "--limit", "99999999999999999999")
+    assert line == "Error: limit must be from 0 to 10000, not 99999999999999999999"
+
+    line = _one_line_error(bb, "enqueue", "x" * 201)
+    assert line.startswith("Error: a job name is at most 200 characters, not 201")
+    line = _one_line_error(bb, "enqueue", "--queue", "", quick)
+    assert line == f"Error: a queue name for job '{quick}' cannot be empty"
+
+    postgres = "postgresql://app:s3cret@127.0.0.1:5432/test"
+    line = _one_line_error(bb, "stats", "--url", f"{postgres}?foo=bar&password=s3cret")
+    assert line.startswith(
+        "Error: unknown parameter ?foo= in PostgreSQL URL "
+        "'postgresql://app:***@127.0.0.1:5432/test?foo=bar&password=***': Backburner takes "
+    )
+    assert "libpq takes " in line
+    line = _one_line_error(bb, "migrate", "--url", f"{postgres}?schema=")
+    assert line.startswith("Error: an empty schema name in 'postgresql://app:***@")
+    line = _one_line_error(
+        bb,
+        "jobs",
+        "list",
+        "--url",
+        "postgresql://127.0.0.1:1/x?sslpassword=s3cret&pool_timeout=0.5",
+    )
+    assert line.startswith(
+        "Error: no connection to PostgreSQL at postgresql://127.0.0.1:1/x?sslpassword=***&"
+    )
+    assert "s3cret" not in line
+
+    assert bb.cli("jobs", "show", "\u0661", ok=False).stderr == "Error: no job with id '\u0661'\n"
+    assert bb.list_jobs() == []
+
+
+@pytest.mark.postgres
+def test_the_server_log_shows_no_password(tmp_path: Path) -> None:
+    if "://postgres@" not in POSTGRES_URL:
+        pytest.skip("needs the local PostgreSQL, which trusts any password")
+    schema = fresh_schema()
+    secret = POSTGRES_URL.replace("://postgres@", "://postgres:s3cret@")
+    url = f"{secret}?schema={schema}&sslpassword=s3cret"
+    harness = Harness(tmp_path, url=url)
+    try:
+        server = harness.start_server()
+        shown = redact(url)
+        assert f"storage {shown}" in server.text()
+        assert "s3cret" not in server.text()
+        assert "s3cret" not in harness.cli("migrate").stdout
+    finally:
+        try:
+            harness.close()
+        finally:
+            drop_schema(schema)

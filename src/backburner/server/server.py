@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from .._client import utcnow
 from .._context import JobContext
+from .._names import check_name
 from .._records import ServerInfo
 from .._recurring import enqueue_due
 from .._settings import RetentionSettings, ServerSettings
@@ -61,8 +62,10 @@ class ServerOptions:
     )
 
     def __post_init__(self) -> None:
-        if not self.queues or any(not q for q in self.queues):
-            raise ValueError("a server needs at least one queue, and queue names cannot be empty")
+        if not self.queues:
+            raise ValueError("a server needs at least one queue")
+        for queue in self.queues:
+            check_name(queue, "queue name")
         if self.workers < 1:
             raise ValueError(f"workers must be 1 or more, not {self.workers}")
         if self.server_timeout <= 0:

@@ -17,11 +17,14 @@ _ID_MAX = 2**63 - 1  # ids are 64-bit integers in every backend
 
 
 def int_id(job_id: str) -> int | None:
-    """The integer a job id stands for, or None if no stored job can have it."""
-    try:
-        value = int(job_id)
-    except ValueError:
+    """The integer a job id stands for, or None if no stored job can have it.
+
+    Only plain ASCII digits name a job: ``int()`` would also take "1_0", " 1", "+1" and
+    digits of other scripts ("\u0661"), so that several ids would find one job.
+    """
+    if not (job_id.isascii() and job_id.isdigit()) or len(job_id) > 19:
         return None
+    value = int(job_id)
     return value if 0 < value <= _ID_MAX else None
 
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from ._protocol import Storage
 
@@ -12,13 +13,64 @@ class StorageError(Exception):
     """Storage could not be opened or reached; the message says which and why."""
 
 
+SECRET_PARAMETERS = frozenset(
+    {"password", "sslpassword", "oauth_client_secret", "scram_client_key", "scram_server_key"}
+)
+"""The libpq connection parameters that hold secrets; never shown."""
+
+_SECRET_PAIR = re.compile(
+    r"\b(" + "|".join(sorted(SECRET_PARAMETERS)) + r")(\s*=\s*)('(?:[^'\\]|\\.)*'|\S*)",
+    re.IGNORECASE,
+)
+
+
+class _Parts:
+    """A URL cut the way libpq cuts it: the user-info ends at the last ``@`` before the
+    first ``/``, the query starts at the first ``?`` after the user-info."""
+
+    def __init__(self, url: str) -> None:
+        scheme, sep, rest = url.partition("://")
+        head, slash, path = rest.partition("/")
+        userinfo, self.at, host = head.rpartition("@")
+        self.start = scheme + sep
+        self.user, colon, self.password = userinfo.partition(":")
+        self.has_password = bool(colon)
+        self.where, _, self.query = (host + slash + path).partition("?")
+        self.pairs = [piece.partition("=") for piece in self.query.split("&")] if self.query else []
+
+    def is_secret(self, key: str) -> bool:
+        return unquote(key).lower() in SECRET_PARAMETERS
+
+    def secrets(self) -> set[str]:
+        found = {self.password} | {v for k, _, v in self.pairs if self.is_secret(k)}
+        return {s for s in found | {unquote(s) for s in found} if s}
+
+    def redacted(self) -> str:
+        userinfo = f"{self.user}:***" if self.has_password else self.user
+        query = "&".join(
+            f"{k}=***" if eq and self.is_secret(k) else f"{k}{eq}{v}" for k, eq, v in self.pairs
+        )
+        return f"{self.start}{userinfo}{self.at}{self.where}{'?' if query else ''}{query}"
+
+
 def redact(url: str) -> str:
-    """The URL without its password, for logs and error messages."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
-    return parts._replace(netloc=netloc).geturl()
+    """The URL without its secrets (the password, ``?password=``, ``?sslpassword=`` ...),
+    for logs and error messages."""
+    if "://" not in url:
+        # A libpq "key=value" string, or not a URL at all.
+        return _SECRET_PAIR.sub(r"\1\2***", url)
+    return _Parts(url).redacted()
+
+
+def scrub(text: str, url: str) -> str:
+    """``text`` (say, a driver's error message) with every secret of ``url`` masked."""
+    if "://" in url:
+        secrets = _Parts(url).secrets()
+    else:
+        secrets = {m.group(3).strip("'") for m in _SECRET_PAIR.finditer(url)} - {""}
+    for secret in sorted(secrets, key=len, reverse=True):
+        text = text.replace(secret, "***")
+    return _SECRET_PAIR.sub(r"\1\2***", text)
 
 
 def open_storage(url: str, **options: Any) -> Storage:
@@ -53,8 +105,19 @@ def open_storage(url: str, **options: Any) -> Storage:
                 "pip install 'backburner[postgres]'"
             ) from None
 
-        query = parse_qs(urlsplit(url).query)
-        schema = options.pop("schema", None) or query.get("schema", ["backburner"])[0]
+        try:
+            query = parse_qs(urlsplit(url).query, keep_blank_values=True)
+        except ValueError as error:
+            raise StorageError(f"malformed PostgreSQL URL {redact(url)!r}: {error}") from None
+        schema = options.pop("schema", None)
+        if schema is None:
+            schema = query.get("schema", ["backburner"])[0]
+        if not schema:
+            # Taken for the default, it would have migrated (and used) the wrong schema.
+            raise StorageError(
+                f"an empty schema name in {redact(url)!r}: name one, or leave ?schema= out "
+                "for the default schema 'backburner'"
+            )
         if "notifications" in query and "notifications" not in options:
             flag = query["notifications"][0].lower()
             if flag not in ("on", "off", "true", "false", "1", "0"):

@@ -6,6 +6,7 @@ password) within ``timeout`` seconds, never as a hang.
 
 from __future__ import annotations
 
+import functools
 import select
 import time
 from collections.abc import Callable, Iterator
@@ -14,11 +15,11 @@ from typing import Any, TypeVar
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import psycopg
-from psycopg import errors
+from psycopg import errors, pq
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from psycopg_pool import ConnectionPool
 
-from .._url import StorageError, redact
+from .._url import StorageError, redact, scrub
 
 T = TypeVar("T")
 Connection = psycopg.Connection[tuple[Any, ...]]
@@ -31,7 +32,13 @@ ATTEMPTS = 3
 
 def conninfo(url: str, *, connect_timeout: float, application_name: str) -> str:
     """libpq connection string for ``url``, with our defaults where the URL sets none."""
-    params: dict[str, Any] = conninfo_to_dict(_without_schema(url))
+    _check_parameters(url)
+    try:
+        params: dict[str, Any] = conninfo_to_dict(_without_schema(url))
+    except psycopg.Error as error:
+        raise StorageError(
+            f"malformed PostgreSQL URL {redact(url)!r}: {scrub(first_line(error), url)}"
+        ) from None
     params.setdefault("connect_timeout", max(1, round(connect_timeout)))
     params.setdefault("application_name", application_name)
     # Notice a silently vanished server (network partition, crashed host) within about a
@@ -48,6 +55,24 @@ OUR_PARAMETERS = frozenset(
 )
 
 
+def _check_parameters(url: str) -> None:
+    """Name an unknown URL parameter, and the known ones, rather than pass on libpq's error."""
+    if "://" not in url:
+        return
+    try:
+        keys = [key for key, _ in parse_qsl(urlsplit(url).query, keep_blank_values=True)]
+    except ValueError as error:
+        raise StorageError(f"malformed PostgreSQL URL {redact(url)!r}: {error}") from None
+    known = OUR_PARAMETERS | _libpq_parameters()
+    for key in keys:
+        if key not in known:
+            raise StorageError(
+                f"unknown parameter ?{key}= in PostgreSQL URL {redact(url)!r}: Backburner "
+                f"takes {', '.join(sorted(OUR_PARAMETERS))}; libpq takes "
+                f"{', '.join(sorted(_libpq_parameters()))}"
+            )
+
+
 def _without_schema(url: str) -> str:
     """``OUR_PARAMETERS`` are read by ``open_storage``; libpq rejects parameters it does not
     know."""
@@ -58,6 +83,12 @@ def _without_schema(url: str) -> str:
         (k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k not in OUR_PARAMETERS
     ]
     return parts._replace(query=urlencode(query)).geturl()
+
+
+@functools.cache
+def _libpq_parameters() -> frozenset[str]:
+    # What this libpq knows: newer versions add parameters.
+    return frozenset(option.keyword.decode() for option in pq.Conninfo.get_defaults())
 
 
 class Connections:
@@ -75,6 +106,7 @@ class Connections:
         configure: Callable[[Connection], None],
     ) -> None:
         self.where = redact(url)
+        self._url = url
         self._conninfo = conninfo
         self._timeout = timeout
         self._max_size = max_size
@@ -126,9 +158,12 @@ class Connections:
             ) from error
         except psycopg.OperationalError as error:
             what = "lost the connection to" if conn.broken else "error from"
-            raise StorageError(f"{what} PostgreSQL at {self.where}: {first_line(error)}") from error
+            raise StorageError(f"{what} PostgreSQL at {self.where}: {self._say(error)}") from error
         finally:
             self._pool.putconn(conn)
+
+    def _say(self, error: BaseException) -> str:
+        return scrub(first_line(error), self._url)
 
     def _why_no_connection(self) -> str:
         # The pool only says that it timed out. One connection attempt of our own tells a
@@ -136,7 +171,7 @@ class Connections:
         try:
             psycopg.connect(self._conninfo).close()
         except psycopg.Error as error:
-            return first_line(error)
+            return self._say(error)
         return f"the pool ({self._max_size} connections at most) stayed busy"
 
     def _checkout(self) -> Connection:
