@@ -12,6 +12,7 @@ import json
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -22,6 +23,7 @@ from .. import _rows
 from .._protocol import (
     Capabilities,
     ClaimedJob,
+    HeldJob,
     NewJob,
     Outcome,
     RecurringDefinition,
@@ -342,6 +344,10 @@ class SQLiteStorage:
         rows = self._conn.execute(Q["lost"], (json.dumps(list(job_ids)), server_id))
         return [str(r[0]) for r in rows.fetchall()]
 
+    def job_held(self, server_id: str) -> list[HeldJob]:
+        rows = self._conn.execute(Q["held"], (server_id,)).fetchall()
+        return [HeldJob(str(r[0]), r[1], dt.datetime.fromtimestamp(r[2], UTC)) for r in rows]
+
     def job_prune(self, finished_before: Mapping[JobState, dt.datetime], limit: int) -> int:
         pruned = 0
         with self._write() as conn:
@@ -352,7 +358,11 @@ class SQLiteStorage:
     # --- servers and maintenance -----------------------------------------------------
 
     def server_heartbeat(self, server: ServerInfo) -> None:
+        asked = time.monotonic()
         with self._write() as conn:
+            # Another process may have held the file's lock for seconds: the heartbeat is
+            # as old as its write, not as its call.
+            written = server.heartbeat_at + dt.timedelta(seconds=time.monotonic() - asked)
             conn.execute(
                 Q["heartbeat"],
                 (
@@ -362,7 +372,7 @@ class SQLiteStorage:
                     json.dumps(list(server.queues)),
                     server.workers,
                     _ts(server.started_at),
-                    _ts(server.heartbeat_at),
+                    _ts(written),
                 ),
             )
 
@@ -387,12 +397,14 @@ class SQLiteStorage:
             for r in rows
         ]
 
-    def server_rescue_dead(self, heartbeat_before: dt.datetime, now: dt.datetime) -> int:
+    def server_rescue_dead(
+        self, server_id: str, heartbeat_before: dt.datetime, now: dt.datetime
+    ) -> int:
         rescued = 0
         with self._write() as conn:
-            cutoff = _ts(heartbeat_before)
-            dead = [r[0] for r in conn.execute(Q["dead_servers"], (cutoff,)).fetchall()]
-            dead += [r[0] for r in conn.execute(Q["orphan_servers"], (cutoff,)).fetchall()]
+            given = (_ts(heartbeat_before), server_id)
+            dead = [r[0] for r in conn.execute(Q["dead_servers"], given).fetchall()]
+            dead += [r[0] for r in conn.execute(Q["orphan_servers"], given).fetchall()]
             for server_id in dead:
                 conn.execute(Q["remove_server"], (server_id,))
                 reason = f"rescued from dead server {server_id}"
@@ -400,6 +412,9 @@ class SQLiteStorage:
                     Q["requeue_processing"], (_ts(now), reason, server_id)
                 ).rowcount
         return rescued
+
+    def clock_read(self) -> None:
+        return None  # the file is on this host, and so is every process that writes it
 
     def lease_acquire(self, name: str, holder: str, until: dt.datetime, now: dt.datetime) -> bool:
         with self._write() as conn:
