@@ -7,15 +7,14 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from . import _serialization
+from ._clock import utcnow
 from ._jobs import JobOptions, When
 from ._states import ContinueOn, JobState
 from .storage import NewJob, Storage
 
 UTC = dt.UTC
 
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(UTC)
+__all__ = ["Client", "resolve_when", "utcnow"]
 
 
 def resolve_when(when: When, now: dt.datetime) -> dt.datetime:
