@@ -23,6 +23,7 @@ UTC = dt.UTC
 # database read its clock somewhere in that round trip.
 MAX_ROUND_TRIP = 0.25
 _TRIES = 3
+AGREE = 0.001
 
 _offset = dt.timedelta(0)
 
@@ -79,9 +80,10 @@ def measure(storage: HasClock) -> float | None:
     if round_trip > MAX_ROUND_TRIP:
         return None
     seconds = measured.total_seconds()
-    # Within what the round trip leaves uncertain, the clocks may as well agree (they do
-    # when the database runs on this host): then times stay exactly this host's.
-    set_offset(0.0 if abs(seconds) <= round_trip / 2 else seconds)
+    # Within what the round trip leaves uncertain (and a millisecond for reading the
+    # clocks), the clocks may as well agree, as they do when the database runs on this
+    # host: then times stay exactly this host's.
+    set_offset(0.0 if abs(seconds) <= round_trip / 2 + AGREE else seconds)
     return offset()
 
 
