@@ -18,7 +18,7 @@ from .conftest import APP
 from .proxy import FaultProxy
 from .runs import assert_each_ran_once, client, history_reasons, rescued, runs
 
-pytestmark = pytest.mark.postgres
+pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 
 SHIM = str(Path(__file__).parent / "shim")
 

@@ -11,6 +11,8 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
+
 from backburner._records import ServerInfo
 from backburner.storage.sqlite import SQLiteStorage
 from tests.acceptance.harness import Harness, wait_for
@@ -35,6 +37,7 @@ def test_a_heartbeat_that_waited_for_the_lock_is_stamped_when_written(tmp_path: 
     assert stored.heartbeat_at >= asked + dt.timedelta(seconds=0.45)
 
 
+@pytest.mark.slow
 def test_servers_stalled_by_a_write_lock_rescue_nobody(sqlite_bb: Harness) -> None:
     app, work = client(sqlite_bb.url)
     try:
