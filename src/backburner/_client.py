@@ -63,6 +63,11 @@ class Client:
             **extra,
         )
 
+    def _now(self) -> dt.datetime:
+        # Storage first: opening it measures this host's clock against the database's.
+        self._storage()
+        return utcnow()
+
     def _insert(self, jobs: Sequence[NewJob], now: dt.datetime) -> list[str]:
         ids = self._storage().job_insert_many(jobs, now)
         for queue in {job.queue for job in jobs}:
@@ -70,12 +75,12 @@ class Client:
         return ids
 
     def enqueue(self, options: JobOptions, args: Sequence[Any], kwargs: Mapping[str, Any]) -> str:
-        now = utcnow()
+        now = self._now()
         job = self._new(options, args, kwargs, state=JobState.ENQUEUED, run_at=now)
         return self._insert([job], now)[0]
 
     def enqueue_many(self, options: JobOptions, calls: Iterable[tuple[Any, ...]]) -> list[str]:
-        now = utcnow()
+        now = self._now()
         jobs = []
         # The lean path of _new(): this loop is most of enqueue_many's time.
         name, queue, enqueued = options.name, options.queue, JobState.ENQUEUED
@@ -100,7 +105,7 @@ class Client:
     def schedule(
         self, options: JobOptions, when: When, args: Sequence[Any], kwargs: Mapping[str, Any]
     ) -> str:
-        now = utcnow()
+        now = self._now()
         run_at = resolve_when(when, now)
         job = self._new(
             options,
@@ -123,7 +128,7 @@ class Client:
     ) -> str:
         if on not in ("succeeded", "finished"):
             raise ValueError(f"on= takes 'succeeded' or 'finished', not {on!r}")
-        now = utcnow()
+        now = self._now()
         job = self._new(
             options,
             args,

@@ -7,6 +7,7 @@ enqueues directly.
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -78,25 +79,54 @@ def test_a_server_whose_heartbeat_hangs_past_its_timeout_does_not_rescue_itself(
         app.close()
 
 
-def test_a_server_whose_clock_is_behind_claims_promptly_and_is_not_taken_for_dead(
-    pg_bb: Harness,
+ENQUEUE = (
+    "import os\n"
+    "from tests.faults.runs import client\n"
+    "app, work = client(os.environ['BACKBURNER_URL'])\n"
+    "print(work.enqueue(4.0))\n"  # more than twice the servers' timeout
+)
+
+
+@pytest.mark.parametrize("skew", [20.0, -20.0], ids=["behind", "ahead"])
+def test_servers_whose_clocks_disagree_claim_promptly_and_run_each_job_once(
+    pg_bb: Harness, skew: float
 ) -> None:
-    app, work = client(pg_bb.url)
+    """One host's clock is ``skew`` seconds behind the others'. The job is enqueued on one
+    clock and runs on a server on the other; a second server, on the clock it does not
+    run on, serves another queue: it could only rescue the job, taking the first for dead.
+    With the skewed host behind, it runs the job; ahead, it enqueues it and watches."""
+    app, _ = client(pg_bb.url)
     try:
         app.migrate()
-        skewed_env = {
-            "FAULTS_CLOCK_SKEW": "20",
+        skewed = {
+            "FAULTS_CLOCK_SKEW": str(skew),
             "PYTHONPATH": os.pathsep.join([SHIM, pg_bb.env["PYTHONPATH"]]),
         }
-        skewed = pg_bb.start_server("--workers", "1", name="skewed", app=APP, env=skewed_env)
-        # Serves another queue: it would only rescue, if it took the skewed server for dead.
-        pg_bb.start_server("--workers", "1", "--queues", "other", name="right", app=APP)
-        [job_id] = [work.enqueue(4.0)]  # more than twice the timeout
-        run = wait_for(lambda: runs(pg_bb).get(job_id), 3, "the skewed server to claim it")
-        assert run[0].pid == skewed.pid
+        behind = skew > 0
+        runner = pg_bb.start_server(
+            "--workers", "1", name="runner", app=APP, env=skewed if behind else None
+        )
+        watcher = pg_bb.start_server(
+            "--workers",
+            "1",
+            "--queues",
+            "other",
+            name="watcher",
+            app=APP,
+            env=None if behind else skewed,
+        )
+        enqueuer = pg_bb.spawn(
+            "client", [sys.executable, "-c", ENQUEUE], env=None if behind else skewed
+        )
+        assert enqueuer.wait(30) == 0, enqueuer.text()
+        job_id = enqueuer.text().split()[-1]
+        run = wait_for(lambda: runs(pg_bb).get(job_id), 3, "the job to start")
+        assert run[0].pid == runner.pid
         _succeeded(app, 1, 15)
         assert_each_ran_once(pg_bb, [job_id])
         assert rescued(app, [job_id]) == {}
-        assert "clock is 20.0 s behind the database's; times are corrected" in skewed.text()
+        side = "behind" if behind else "ahead of"
+        warning = f"this host's clock is 20.0 s {side} the database's; times are corrected"
+        assert warning in (runner if behind else watcher).text()
     finally:
         app.close()
