@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, ParamSpec, TypeVar, overload
 from urllib.parse import parse_qs, urlsplit
 
+from . import _clock
 from ._client import Client, utcnow
 from ._jobs import JobFunction, JobOptions, When, default_name
 from ._manage import JobManager
@@ -127,6 +128,10 @@ class Backburner:
                         raise StorageError(
                             f"cannot open storage {self.storage_url}: {error}"
                         ) from error
+                    # Before the first time is written: a database shared by many hosts
+                    # keeps their times on its clock (servers measure again as they run).
+                    with contextlib.suppress(Exception):
+                        _clock.measure(storage)
                     self._storage = storage
         return self._storage
 
@@ -288,8 +293,8 @@ class Backburner:
     ) -> Iterator[Server]:
         """Run a server in a background thread for the ``with`` block; stops gracefully."""
         options = self._server_options(queues, workers, server_timeout, shutdown_timeout)
-        server = Server(self, options)
         self.storage  # noqa: B018 - open (and migrate) before the server thread needs it
+        server = Server(self, options)
         done = run_in_thread(server)
         self._servers.add(server)
         try:
@@ -312,8 +317,8 @@ class Backburner:
         A second signal stops at once: running jobs are interrupted and requeued.
         """
         options = self._server_options(queues, workers, server_timeout, shutdown_timeout)
+        self.storage  # noqa: B018 - opened first: the server's start time is then corrected
         server = Server(self, options)
-        self.storage  # noqa: B018
         self._servers.add(server)
 
         async def main() -> None:

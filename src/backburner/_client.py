@@ -8,15 +8,14 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from . import _serialization
+from ._clock import utcnow
 from ._jobs import JobOptions, When
 from ._states import ContinueOn, JobState
 from .storage import NewJob, Storage
 
 UTC = dt.UTC
 
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(UTC)
+__all__ = ["Client", "resolve_when", "utcnow"]
 
 
 def resolve_when(when: When, now: dt.datetime) -> dt.datetime:
@@ -81,6 +80,11 @@ class Client:
             **extra,
         )
 
+    def _now(self) -> dt.datetime:
+        # Storage first: opening it measures this host's clock against the database's.
+        self._storage()
+        return utcnow()
+
     def _insert(self, jobs: Sequence[NewJob], now: dt.datetime) -> list[str]:
         ids = self._storage().job_insert_many(jobs, now)
         for queue in {job.queue for job in jobs}:
@@ -88,12 +92,12 @@ class Client:
         return ids
 
     def enqueue(self, options: JobOptions, args: Sequence[Any], kwargs: Mapping[str, Any]) -> str:
-        now = utcnow()
+        now = self._now()
         job = self._new(options, args, kwargs, state=JobState.ENQUEUED, run_at=now)
         return self._insert([job], now)[0]
 
     def enqueue_many(self, options: JobOptions, calls: Iterable[tuple[Any, ...]]) -> list[str]:
-        now = utcnow()
+        now = self._now()
         jobs = []
         # The lean path of _new(): this loop is most of enqueue_many's time.
         name, queue, enqueued = options.name, options.queue, JobState.ENQUEUED
@@ -118,7 +122,7 @@ class Client:
     def schedule(
         self, options: JobOptions, when: When, args: Sequence[Any], kwargs: Mapping[str, Any]
     ) -> str:
-        now = utcnow()
+        now = self._now()
         run_at = resolve_when(when, now)
         job = self._new(
             options,
@@ -141,7 +145,7 @@ class Client:
     ) -> str:
         if on not in ("succeeded", "finished"):
             raise ValueError(f"on= takes 'succeeded' or 'finished', not {on!r}")
-        now = utcnow()
+        now = self._now()
         job = self._new(
             options,
             args,

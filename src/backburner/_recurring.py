@@ -127,6 +127,7 @@ class RecurringManager:
         args_text, kwargs_text = _serialization.dumps_arguments(
             args, kwargs or {}, job=options.name
         )
+        storage = self._storage()  # opened first: that measures the clock's offset
         now = utcnow()
         next_run = schedule.next_after(now, zone)
         if next_run is None:
@@ -141,7 +142,7 @@ class RecurringManager:
             kwargs=kwargs_text,
             misfire=misfire,
         )
-        self._storage().recurring_upsert(definition, next_run, now)
+        storage.recurring_upsert(definition, next_run, now)
         self._app._wake_servers()
         found = self.get(recurring_id)
         assert found is not None

@@ -8,6 +8,7 @@ import threading
 
 import pytest
 
+from backburner._clock import system_now
 from backburner._records import ServerInfo
 from backburner._states import JobState
 from backburner.storage import Outcome, Storage
@@ -393,7 +394,7 @@ def test_server_rescue_requeues_jobs_of_dead_servers_only(storage: Storage) -> N
     storage.server_heartbeat(server("alive", heartbeat=at(30)))
     storage.job_claim("dead", ["default"], 1, at(1))
     storage.job_claim("alive", ["default"], 1, at(1))
-    assert storage.server_rescue_dead(heartbeat_before=at(20), now=at(31)) == 1
+    assert storage.server_rescue_dead("alive", heartbeat_before=at(20), now=at(31)) == 1
     assert [s.id for s in storage.server_list()] == ["alive"]
     rescued = storage.job_get(ids[0])
     assert rescued is not None
@@ -415,11 +416,74 @@ def test_server_remove_requeues_its_jobs(storage: Storage) -> None:
     assert storage.job_get(job_id).state is JobState.ENQUEUED  # type: ignore[union-attr]
 
 
+def test_a_server_never_rescues_itself(storage: Storage) -> None:
+    ids = storage.job_insert_many([new_job(), new_job(), new_job()], T0)
+    storage.server_heartbeat(server("self", heartbeat=at(0)))
+    storage.server_heartbeat(server("other", heartbeat=at(0)))
+    storage.job_claim("self", ["default"], 1, at(1))
+    storage.job_claim("other", ["default"], 1, at(1))
+    storage.job_claim("rowless", ["default"], 1, at(1))
+    # Its own heartbeat looks as old as the other's (a stall held both up): it stays.
+    assert storage.server_rescue_dead("self", heartbeat_before=at(20), now=at(31)) == 2
+    assert [s.id for s in storage.server_list()] == ["self"]
+    states = [storage.job_get(job_id).state for job_id in ids]  # type: ignore[union-attr]
+    assert states == [JobState.PROCESSING, JobState.ENQUEUED, JobState.ENQUEUED]
+    # Nor are its jobs taken for a vanished server's when it has no row.
+    [job_id] = storage.job_insert_many([new_job(queue="q2")], T0)
+    storage.job_claim("rowless", ["q2"], 1, at(2))
+    storage.server_heartbeat(server("self", heartbeat=at(30)))
+    assert storage.server_rescue_dead("rowless", heartbeat_before=at(20), now=at(31)) == 0
+    assert storage.job_get(job_id).state is JobState.PROCESSING  # type: ignore[union-attr]
+
+
+def test_held_jobs_name_the_claims_they_came_from(storage: Storage) -> None:
+    storage.job_insert_many([new_job(), new_job(), new_job()], T0)
+    claimed_at = T0 + dt.timedelta(seconds=1, microseconds=234567)
+    mine = storage.job_claim("s1", ["default"], 2, claimed_at)
+    storage.job_claim("s2", ["default"], 1, at(2))
+    held = sorted(storage.job_held("s1"), key=lambda h: int(h.id))
+    assert [(h.id, h.attempt, h.started_at) for h in held] == [
+        (c.id, c.attempt, claimed_at) for c in mine
+    ]
+    assert storage.job_held("nobody") == []
+    # The claim's time as read back fences an outcome: the job goes back to its queue
+    # without counting the attempt.
+    lost = Outcome(
+        held[0].id,
+        "s1",
+        held[0].attempt,
+        JobState.ENQUEUED,
+        at(3),
+        "claim lost",
+        started_at=held[0].started_at,
+    )
+    assert storage.job_finish_many([lost]) == [held[0].id]
+    back = storage.job_get(held[0].id)
+    assert back is not None
+    assert (back.state, back.attempt, back.history[-1].reason) == (
+        JobState.ENQUEUED,
+        0,
+        "claim lost",
+    )
+    storage.job_finish_many([succeed(held[1].id)])
+    assert storage.job_held("s1") == []
+
+
+def test_a_storage_clock_is_none_or_close_to_this_hosts(storage: Storage) -> None:
+    clock = storage.clock_read()
+    if storage.capabilities.shared_across_processes and clock is not None:
+        assert clock.utcoffset() == dt.timedelta(0)
+        assert abs(clock - system_now()) < dt.timedelta(seconds=5)
+    else:
+        assert clock is None
+
+
 def test_heartbeat_updates_the_server_row(storage: Storage) -> None:
     storage.server_heartbeat(server("s1", heartbeat=at(0)))
     storage.server_heartbeat(server("s1", heartbeat=at(5)))
     [info] = storage.server_list()
-    assert info.heartbeat_at == at(5)
+    # Stamped when written: later than asked by however long the write waited.
+    assert at(5) <= info.heartbeat_at < at(6)
     assert info.queues == ("default",)
 
 

@@ -2,18 +2,29 @@
 
 It runs on a thread of its own so that heartbeats go on while the event loop is busy.
 After any storage outage a server heartbeats for a whole ``server_timeout`` before it
-rescues anyone: every other server needs that long to show it is alive again.
+rescues anyone: every other server needs that long to show it is alive again. A heartbeat
+that came late (a stall: another process held SQLite's lock, the network hung) counts as
+an outage, since the same stall held up the other servers' heartbeats. A server never
+rescues itself.
+
+On the event loop, the claims a server holds in storage are checked against the ones it
+received: a claim whose reply was lost after its commit holds jobs the server never heard
+of, and they go back to their queues.
 """
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 import threading
 import time
 from typing import TYPE_CHECKING
 
-from .._client import utcnow
+from .. import _clock
+from .._clock import utcnow
+from .._states import JobState
+from ..storage import Outcome
 
 if TYPE_CHECKING:
     from .server import Server
@@ -22,6 +33,10 @@ log = logging.getLogger("backburner.maintenance")
 
 PRUNE_INTERVAL = 60.0
 PRUNE_BATCH = 1000
+STALL = 2.0
+"""A heartbeat more than this many intervals after the one before marks a stall."""
+SKEW_WARNING = 1.0
+"""Seconds of difference from the database's clock worth a warning."""
 
 
 class Maintenance:
@@ -30,10 +45,14 @@ class Maintenance:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._healthy_since: float | None = None
+        self._last_heartbeat = 0.0
+        self._next_heartbeat = 0.0
         self._next_prune = time.monotonic() + 5.0
+        self._skew_reported = 0.0
 
     def start(self) -> None:
-        self._healthy_since = time.monotonic()
+        self._healthy_since = self._last_heartbeat = time.monotonic()
+        self._next_heartbeat = self._last_heartbeat + self.server.options.heartbeat_interval
         self._thread = threading.Thread(
             target=self._run, name=f"backburner-maintenance-{self.server.id}", daemon=True
         )
@@ -45,15 +64,11 @@ class Maintenance:
             self._thread.join(timeout=10)
 
     def _run(self) -> None:
-        interval = self.server.options.heartbeat_interval
-        lost_check = min(0.5, interval)
-        next_heartbeat = time.monotonic() + interval
+        lost_check = min(0.5, self.server.options.heartbeat_interval)
         while not self._stop.wait(lost_check):
             try:
                 self.check_lost_jobs()
-                if time.monotonic() >= next_heartbeat:
-                    next_heartbeat = time.monotonic() + interval
-                    self.heartbeat()
+                self._heartbeat_if_due()
                 # Every tick, not every heartbeat: a dead server's jobs come back at most
                 # half a second after its heartbeat turns ``server_timeout`` old.
                 self.rescue_dead_servers()
@@ -64,11 +79,41 @@ class Maintenance:
                 self._healthy_since = None
                 log.warning("server %s: upkeep failed (%s); retrying", self.server.id, error)
 
+    def _heartbeat_if_due(self) -> None:
+        if time.monotonic() >= self._next_heartbeat:
+            self._next_heartbeat = time.monotonic() + self.server.options.heartbeat_interval
+            self.heartbeat()
+
     def heartbeat(self) -> None:
-        self.server.storage.server_heartbeat(self.server.info())
+        server = self.server
+        server.storage.server_heartbeat(server.info())
+        done = time.monotonic()
+        late = done - self._last_heartbeat
+        self._last_heartbeat = done
         if self._healthy_since is None:
-            log.info("server %s: storage reachable again", self.server.id)
-            self._healthy_since = time.monotonic()
+            log.info("server %s: storage reachable again", server.id)
+            self._healthy_since = done
+        elif late > STALL * server.options.heartbeat_interval:
+            # Other servers' heartbeats were most likely held up by the same stall.
+            log.warning(
+                "server %s: %.1f s between two heartbeats (storage stalled); rescuing no "
+                "server for the next %g s",
+                server.id,
+                late,
+                server.options.server_timeout,
+            )
+            self._healthy_since = done
+        self.check_clock()
+
+    def check_clock(self) -> None:
+        """Measure the offset from the database's clock again; warn when it moved by more
+        than ``SKEW_WARNING`` since the last warning (the first time: from 0)."""
+        offset = _clock.measure(self.server.storage)
+        if offset is not None and abs(offset - self._skew_reported) > SKEW_WARNING:
+            self._skew_reported = offset
+            log.warning(
+                "server %s: %s; times are corrected", self.server.id, _clock.describe(offset)
+            )
 
     def rescue_dead_servers(self) -> int:
         timeout = self.server.options.server_timeout
@@ -76,7 +121,7 @@ class Maintenance:
             return 0
         now = utcnow()
         rescued = self.server.storage.server_rescue_dead(
-            heartbeat_before=now - dt.timedelta(seconds=timeout), now=now
+            self.server.id, heartbeat_before=now - dt.timedelta(seconds=timeout), now=now
         )
         if rescued:
             log.warning(
@@ -110,6 +155,54 @@ class Maintenance:
             total += pruned
             if pruned < PRUNE_BATCH:
                 break
+            self._heartbeat_if_due()  # a long backlog must not make this server look dead
         if total:
             log.info("server %s: pruned %d expired job(s)", self.server.id, total)
         return total
+
+    # --- on the event loop ---------------------------------------------------------
+
+    async def watch_claims(self) -> None:
+        """Every two heartbeat intervals, put back the jobs of claims lost on the way."""
+        every = 2 * self.server.options.heartbeat_interval
+        while True:
+            await asyncio.sleep(every)
+            try:
+                await self.recover_lost_claims()
+            except Exception as error:
+                log.warning("server %s: checking its claims failed (%s)", self.server.id, error)
+
+    async def recover_lost_claims(self) -> int:
+        """Requeue the jobs storage has PROCESSING here from claims this server never got.
+
+        A claim received before the read began has its jobs in the read, if any is still
+        processing; one in flight at either end may commit on either side of it. Anything
+        else held is from a claim whose reply was lost: its jobs go back to their queue as
+        interrupted runs (fenced by the claim's time; not counted as attempts).
+        """
+        server = self.server
+        received, in_flight = server.claim_times()
+        held = await server._io_call(server.storage.job_held, server.id)
+        received_after, in_flight_after = server.claim_times()
+        known = received | in_flight | received_after | in_flight_after
+        server.forget_claims(received - {h.started_at for h in held})
+        lost = [h for h in held if h.started_at not in known]
+        if not lost:
+            return 0
+        now = utcnow()
+        reason = f"claim lost before it reached server {server.id}"
+        outcomes = [
+            Outcome(
+                h.id, server.id, h.attempt, JobState.ENQUEUED, now, reason, started_at=h.started_at
+            )
+            for h in lost
+        ]
+        requeued = await server._io_call(server.storage.job_finish_many, outcomes)
+        if requeued:
+            log.warning(
+                "server %s: %d job(s) of claims whose reply was lost back in their queues",
+                server.id,
+                len(requeued),
+            )
+            server.wake()
+        return len(requeued)

@@ -23,7 +23,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from .._client import utcnow
+from .._clock import utcnow
 from .._context import JobContext
 from .._names import check_name
 from .._records import ServerInfo
@@ -92,6 +92,10 @@ class Server:
         self.id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self.started_at = utcnow()
         self._running: dict[str, _Running] = {}
+        # The times of claims sent and not yet answered, and of claims answered with jobs:
+        # a job storage holds here from neither was claimed by a call whose reply was lost.
+        self._claims_in_flight: set[dt.datetime] = set()
+        self._claims_received: set[dt.datetime] = set()
         self._busy = 0
         self._outcomes: list[Outcome] = []
         self._threads = DaemonThreadPool(options.workers)
@@ -150,6 +154,14 @@ class Server:
     def running_job_ids(self) -> list[str]:
         return list(self._running)
 
+    def claim_times(self) -> tuple[set[dt.datetime], set[dt.datetime]]:
+        """On the loop: the times of the claims received (with jobs) and still in flight."""
+        return set(self._claims_received), set(self._claims_in_flight)
+
+    def forget_claims(self, times: set[dt.datetime]) -> None:
+        """On the loop: claims none of whose jobs storage holds here any more."""
+        self._claims_received -= times
+
     def cancel_lost(self, job_ids: Sequence[str]) -> None:
         """Jobs deleted or rescued elsewhere while running here: ask them to stop."""
         if self._loop is not None:
@@ -185,11 +197,20 @@ class Server:
     # when it has one, else as _write_call says.
 
     async def _claim(self, free: int) -> list[ClaimedJob]:
-        if self._loop_writer is not None:
-            return await self._loop_writer.job_claim(self.id, self.options.queues, free, utcnow())
-        return await self._write_call(
-            self.storage.job_claim, self.id, self.options.queues, free, utcnow()
-        )
+        now = utcnow()
+        self._claims_in_flight.add(now)
+        try:
+            if self._loop_writer is not None:
+                claimed = await self._loop_writer.job_claim(self.id, self.options.queues, free, now)
+            else:
+                claimed = await self._write_call(
+                    self.storage.job_claim, self.id, self.options.queues, free, now
+                )
+        finally:
+            self._claims_in_flight.discard(now)
+        if claimed:
+            self._claims_received.add(now)
+        return claimed
 
     async def _record(self, outcomes: Sequence[Outcome]) -> None:
         if self._loop_writer is not None:
@@ -213,6 +234,7 @@ class Server:
         self._loop = asyncio.get_running_loop()
         try:
             await self._io_call(self.storage.server_heartbeat, self.info())
+            await self._io_call(self.maintenance.check_clock)
             await self._io_call(self.app.recurring.sync_declared)
         finally:
             self.started.set()
@@ -228,10 +250,12 @@ class Server:
         )
         flusher = asyncio.create_task(self._flush_loop(), name="backburner-flush")
         scheduler = asyncio.create_task(self._schedule_loop(), name="backburner-schedule")
+        claims = asyncio.create_task(self.maintenance.watch_claims(), name="backburner-claims")
         try:
             await self._fetch_loop()
         finally:
             scheduler.cancel()
+            claims.cancel()
             await self._drain()
             self._drained = True
             self._flush_hint.set()

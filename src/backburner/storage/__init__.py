@@ -3,6 +3,7 @@
 from ._protocol import (
     Capabilities,
     ClaimedJob,
+    HeldJob,
     LoopWriter,
     NewJob,
     Outcome,
@@ -15,6 +16,7 @@ from ._url import open_storage
 __all__ = [
     "Capabilities",
     "ClaimedJob",
+    "HeldJob",
     "LoopWriter",
     "NewJob",
     "Outcome",

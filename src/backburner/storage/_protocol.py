@@ -2,7 +2,9 @@
 
 Backends are plain data access. They never import job functions, never serialize Python
 values (arguments and results arrive and leave as JSON text) and never read the clock:
-every time they store comes from the caller as an aware UTC ``datetime``. The facade in
+every time they store comes from the caller as an aware UTC ``datetime`` (a heartbeat's
+is moved on by however long its write waited). A backend whose database has a clock of
+its own shows it through ``clock_read()``, so that callers can correct theirs. The facade in
 ``backburner._app`` wraps them with serialization, validation and in-process wake-ups.
 
 Every write that moves a job out of ``processing`` is *fenced*: it applies only while the
@@ -77,6 +79,16 @@ class ClaimedJob:
     recurring_id: str | None = None
     started_at: dt.datetime | None = None
     """The claim's time, as stored: outcomes carry it back as part of their fence."""
+
+
+@dataclass(frozen=True, slots=True)
+class HeldJob:
+    """A job PROCESSING on a server as storage has it: the claim it came from."""
+
+    id: str
+    attempt: int
+    started_at: dt.datetime
+    """The claim's time, as ``ClaimedJob.started_at`` had it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,6 +232,13 @@ class Storage(Protocol):
     def job_lost(self, server_id: str, job_ids: Sequence[str]) -> list[str]:
         """Of ``job_ids``, those no longer PROCESSING on ``server_id`` (deleted or rescued)."""
 
+    def job_held(self, server_id: str) -> list[HeldJob]:
+        """The jobs PROCESSING on ``server_id``, with the claim each came from.
+
+        A server compares them with the claims it received: a claim whose reply was lost
+        after its commit holds jobs that the server never heard of.
+        """
+
     def job_prune(
         self, finished_before: Mapping[JobState, dt.datetime], limit: int, now: dt.datetime
     ) -> int:
@@ -232,15 +251,30 @@ class Storage(Protocol):
     # --- servers and maintenance -----------------------------------------------------
 
     def server_heartbeat(self, server: ServerInfo) -> None:
-        """Insert or refresh a server's row."""
+        """Insert or refresh a server's row, stamped with the time of the write.
+
+        ``server.heartbeat_at`` is the caller's clock when it called; a backend moves it on
+        by however long the call waited (for a lock, for a connection) before writing, so
+        a heartbeat that waited out a stall is not stored as old.
+        """
 
     def server_remove(self, server_id: str, now: dt.datetime) -> int:
         """Remove a server that stops; put its PROCESSING jobs back in their queues."""
 
     def server_list(self) -> list[ServerInfo]: ...
 
-    def server_rescue_dead(self, heartbeat_before: dt.datetime, now: dt.datetime) -> int:
-        """Remove servers silent since before ``heartbeat_before`` and requeue their jobs."""
+    def server_rescue_dead(
+        self, server_id: str, heartbeat_before: dt.datetime, now: dt.datetime
+    ) -> int:
+        """Remove servers silent since before ``heartbeat_before`` and requeue their jobs.
+
+        ``server_id`` is the caller's: a server never rescues itself, however old its own
+        row looks (after a stall, its heartbeat may not have been written yet).
+        """
+
+    def clock_read(self) -> dt.datetime | None:
+        """The database's clock, for a backend shared by many hosts (``_clock.measure``
+        corrects this host's by it); None where storage lives on this host."""
 
     def lease_acquire(self, name: str, holder: str, until: dt.datetime, now: dt.datetime) -> bool:
         """Take or renew the lease ``name`` for ``holder`` until ``until``, if free or expired."""

@@ -21,7 +21,7 @@ from .._states import (
     continuation_release,
     continuation_start,
 )
-from ._protocol import Capabilities, ClaimedJob, NewJob, Outcome, RecurringDefinition
+from ._protocol import Capabilities, ClaimedJob, HeldJob, NewJob, Outcome, RecurringDefinition
 from ._rows import decode_error, decode_history, decode_result, history_entry, int_id
 
 
@@ -368,6 +368,16 @@ class MemoryStorage:
                     lost.append(job_id)
             return lost
 
+    def job_held(self, server_id: str) -> list[HeldJob]:
+        with self._lock:
+            return [
+                HeldJob(str(r.id), r.attempt, r.started_at)
+                for r in self._rows.values()
+                if r.state is JobState.PROCESSING
+                and r.server_id == server_id
+                and r.started_at is not None
+            ]
+
     def job_prune(
         self, finished_before: Mapping[JobState, dt.datetime], limit: int, now: dt.datetime
     ) -> int:
@@ -425,9 +435,15 @@ class MemoryStorage:
         with self._lock:
             return sorted(self._servers.values(), key=lambda s: s.started_at)
 
-    def server_rescue_dead(self, heartbeat_before: dt.datetime, now: dt.datetime) -> int:
+    def server_rescue_dead(
+        self, server_id: str, heartbeat_before: dt.datetime, now: dt.datetime
+    ) -> int:
         with self._lock:
-            dead = [s.id for s in self._servers.values() if s.heartbeat_at < heartbeat_before]
+            dead = [
+                s.id
+                for s in self._servers.values()
+                if s.heartbeat_at < heartbeat_before and s.id != server_id
+            ]
             rescued = 0
             for server_id in dead:
                 del self._servers[server_id]
@@ -440,6 +456,7 @@ class MemoryStorage:
                 for r in self._rows.values()
                 if r.state is JobState.PROCESSING
                 and r.server_id is not None
+                and r.server_id != server_id
                 and r.server_id not in self._servers
                 and r.started_at is not None
                 and r.started_at < heartbeat_before
@@ -449,6 +466,9 @@ class MemoryStorage:
                     server_id, now, f"rescued from dead server {server_id}"
                 )
             return rescued
+
+    def clock_read(self) -> None:
+        return None  # this process's clock
 
     def lease_acquire(self, name: str, holder: str, until: dt.datetime, now: dt.datetime) -> bool:
         with self._lock:

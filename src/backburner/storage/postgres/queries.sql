@@ -362,6 +362,10 @@ WHERE NOT EXISTS (
 )
 ORDER BY given.position;
 
+-- name: held
+SELECT id, attempt, started_at FROM {schema}.bb_jobs
+WHERE state = 'processing' AND server_id = %(server_id)s::text;
+
 -- name: prune
 -- Continuations still awaiting a pruned parent (on="succeeded" ones of a failed parent)
 -- could never run nor be pruned: they are deleted, so that a person can still requeue them
@@ -452,12 +456,16 @@ SELECT (SELECT count(*) FROM requeued), (SELECT count(*) FROM notified);
 -- name: rescue_dead
 -- Servers silent since the cutoff, and servers that own old processing jobs but have no
 -- row (they died before their first heartbeat or while removing it), lose their jobs.
+-- The caller (%(server_id)s) is never rescued, however old its own row looks.
 WITH dead AS (
-    DELETE FROM {schema}.bb_servers WHERE heartbeat_at < %(cutoff)s RETURNING id
+    DELETE FROM {schema}.bb_servers
+    WHERE heartbeat_at < %(cutoff)s AND id <> %(server_id)s::text
+    RETURNING id
 ),
 orphan AS (
     SELECT DISTINCT server_id AS id FROM {schema}.bb_jobs
     WHERE state = 'processing' AND started_at < %(cutoff)s
+      AND server_id <> %(server_id)s::text
       AND server_id NOT IN (SELECT id FROM {schema}.bb_servers)
 ),
 rescued AS (
@@ -478,6 +486,10 @@ notified AS (
     WHERE %(channel)s::text IS NOT NULL
 )
 SELECT (SELECT count(*) FROM rescued), (SELECT count(*) FROM notified);
+
+-- name: clock
+-- The database's clock as it runs (not the transaction's start, as now() would be).
+SELECT clock_timestamp();
 
 -- name: lease
 INSERT INTO {schema}.bb_leases AS lease (name, holder, until)

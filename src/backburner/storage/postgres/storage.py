@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -20,7 +21,7 @@ import psycopg
 from ..._records import Job, ServerInfo
 from ..._states import JobState
 from .. import _rows
-from .._protocol import Capabilities, ClaimedJob, NewJob, Outcome, WouldWait
+from .._protocol import Capabilities, ClaimedJob, HeldJob, NewJob, Outcome, WouldWait
 from .._rows import int_id
 from .._sql import load_migrations
 from .._url import StorageError
@@ -253,6 +254,10 @@ class PostgresStorage(RecurringVerbs):
             job_id for job_id, key in zip(job_ids, keys, strict=True) if key is None or key in lost
         ]
 
+    def job_held(self, server_id: str) -> list[HeldJob]:
+        rows = self._run("held", {"server_id": server_id})
+        return [HeldJob(str(job_id), attempt, started) for job_id, attempt, started in rows]
+
     def job_prune(
         self, finished_before: Mapping[JobState, dt.datetime], limit: int, now: dt.datetime
     ) -> int:
@@ -271,18 +276,24 @@ class PostgresStorage(RecurringVerbs):
     # --- servers and maintenance -----------------------------------------------------
 
     def server_heartbeat(self, server: ServerInfo) -> None:
-        self._run(
-            "heartbeat",
-            {
+        asked = time.monotonic()
+
+        def work(conn: Connection) -> None:
+            # The pool may have kept it waiting for a connection: the heartbeat is as old
+            # as its write, not as its call.
+            written = server.heartbeat_at + dt.timedelta(seconds=time.monotonic() - asked)
+            params = {
                 "id": server.id,
                 "hostname": server.hostname,
                 "pid": server.pid,
                 "queues": list(server.queues),
                 "workers": server.workers,
                 "started_at": server.started_at,
-                "heartbeat_at": server.heartbeat_at,
-            },
-        )
+                "heartbeat_at": written,
+            }
+            conn.execute(self._q["heartbeat"], params)
+
+        self._work(work)
 
     def server_remove(self, server_id: str, now: dt.datetime) -> int:
         params = {
@@ -308,10 +319,21 @@ class PostgresStorage(RecurringVerbs):
             for r in self._run("list_servers")
         ]
 
-    def server_rescue_dead(self, heartbeat_before: dt.datetime, now: dt.datetime) -> int:
-        params = {"cutoff": heartbeat_before, "now": now, "channel": self._notify_channel}
+    def server_rescue_dead(
+        self, server_id: str, heartbeat_before: dt.datetime, now: dt.datetime
+    ) -> int:
+        params = {
+            "server_id": server_id,
+            "cutoff": heartbeat_before,
+            "now": now,
+            "channel": self._notify_channel,
+        }
         [(rescued, _)] = self._run("rescue_dead", params)
         return int(rescued)
+
+    def clock_read(self) -> dt.datetime:
+        [(now,)] = self._run("clock")
+        return now  # type: ignore[no-any-return]
 
     def lease_acquire(self, name: str, holder: str, until: dt.datetime, now: dt.datetime) -> bool:
         params = {"name": name, "holder": holder, "until": until, "now": now}

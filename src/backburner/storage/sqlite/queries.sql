@@ -167,6 +167,9 @@ SET state = r.state,
 FROM released r
 WHERE bb_jobs.id = r.id AND bb_jobs.state = 'awaiting';
 
+-- name: held
+SELECT id, attempt, started_at FROM bb_jobs WHERE state = 'processing' AND server_id = ?;
+
 -- name: prune
 DELETE FROM bb_jobs WHERE id IN (SELECT value FROM json_each(?));
 
@@ -183,12 +186,13 @@ DELETE FROM bb_servers WHERE id = ?;
 SELECT * FROM bb_servers ORDER BY started_at;
 
 -- name: dead_servers
-SELECT id FROM bb_servers WHERE heartbeat_at < ?;
+-- ?2 is the caller's id: a server never rescues itself.
+SELECT id FROM bb_servers WHERE heartbeat_at < ?1 AND id != ?2;
 
 -- name: orphan_servers
 -- Servers that own processing jobs but have no row: they died before or while removing it.
 SELECT DISTINCT server_id FROM bb_jobs
-WHERE state = 'processing' AND started_at < ?1
+WHERE state = 'processing' AND started_at < ?1 AND server_id != ?2
   AND server_id NOT IN (SELECT id FROM bb_servers);
 
 -- name: requeue_processing

@@ -13,6 +13,7 @@ import math
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -23,6 +24,7 @@ from .. import _rows
 from .._protocol import (
     Capabilities,
     ClaimedJob,
+    HeldJob,
     NewJob,
     Outcome,
     RecurringDefinition,
@@ -349,6 +351,11 @@ class SQLiteStorage:
             rows = conn.execute(Q["lost"], (json.dumps(list(job_ids)), server_id)).fetchall()
         return [str(r[0]) for r in rows]
 
+    def job_held(self, server_id: str) -> list[HeldJob]:
+        with self._db.reader() as conn:
+            rows = conn.execute(Q["held"], (server_id,)).fetchall()
+        return [HeldJob(str(r[0]), r[1], dt.datetime.fromtimestamp(r[2], UTC)) for r in rows]
+
     def job_prune(
         self, finished_before: Mapping[JobState, dt.datetime], limit: int, now: dt.datetime
     ) -> int:
@@ -368,7 +375,11 @@ class SQLiteStorage:
     def server_heartbeat(self, server: ServerInfo) -> None:
         # Where a server learns, and logs, that its file went away under it.
         self.check_file()
+        asked = time.monotonic()
         with self._write() as conn:
+            # Another process may have held the file's lock for seconds: the heartbeat is
+            # as old as its write, not as its call.
+            written = server.heartbeat_at + dt.timedelta(seconds=time.monotonic() - asked)
             conn.execute(
                 Q["heartbeat"],
                 (
@@ -378,7 +389,7 @@ class SQLiteStorage:
                     json.dumps(list(server.queues)),
                     server.workers,
                     _ts(server.started_at),
-                    _ts(server.heartbeat_at),
+                    _ts(written),
                 ),
             )
 
@@ -404,12 +415,14 @@ class SQLiteStorage:
             for r in rows
         ]
 
-    def server_rescue_dead(self, heartbeat_before: dt.datetime, now: dt.datetime) -> int:
+    def server_rescue_dead(
+        self, server_id: str, heartbeat_before: dt.datetime, now: dt.datetime
+    ) -> int:
         rescued = 0
         with self._write() as conn:
-            cutoff = _ts(heartbeat_before)
-            dead = [r[0] for r in conn.execute(Q["dead_servers"], (cutoff,)).fetchall()]
-            dead += [r[0] for r in conn.execute(Q["orphan_servers"], (cutoff,)).fetchall()]
+            given = (_ts(heartbeat_before), server_id)
+            dead = [r[0] for r in conn.execute(Q["dead_servers"], given).fetchall()]
+            dead += [r[0] for r in conn.execute(Q["orphan_servers"], given).fetchall()]
             for server_id in dead:
                 conn.execute(Q["remove_server"], (server_id,))
                 reason = f"rescued from dead server {server_id}"
@@ -417,6 +430,9 @@ class SQLiteStorage:
                     Q["requeue_processing"], (_ts(now), reason, server_id)
                 ).rowcount
         return rescued
+
+    def clock_read(self) -> None:
+        return None  # the file is on this host, and so is every process that writes it
 
     def lease_acquire(self, name: str, holder: str, until: dt.datetime, now: dt.datetime) -> bool:
         with self._write() as conn:
