@@ -1,9 +1,13 @@
 """Storage backends and the protocol they share."""
 
 from ._protocol import (
+    BulkAction,
     Capabilities,
     ClaimedJob,
+    CountQuery,
+    JobQuery,
     LoopWriter,
+    NamesQuery,
     NewJob,
     Outcome,
     RecurringDefinition,
@@ -13,9 +17,13 @@ from ._protocol import (
 from ._url import open_storage
 
 __all__ = [
+    "BulkAction",
     "Capabilities",
     "ClaimedJob",
+    "CountQuery",
+    "JobQuery",
     "LoopWriter",
+    "NamesQuery",
     "NewJob",
     "Outcome",
     "RecurringDefinition",

@@ -127,8 +127,10 @@ WHERE NOT EXISTS (
 );
 
 -- name: prune
+-- In the order of the bb_jobs_state index (state, queue, id): it stops after ?3 jobs
+-- instead of sorting every job in the state.
 DELETE FROM bb_jobs WHERE id IN (
-    SELECT id FROM bb_jobs WHERE state = ?1 AND finished_at < ?2 ORDER BY id LIMIT ?3
+    SELECT id FROM bb_jobs WHERE state = ?1 AND finished_at < ?2 ORDER BY queue, id LIMIT ?3
 );
 
 -- name: heartbeat
