@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import json
 from collections.abc import Mapping
+from pathlib import Path
 
 import pytest
 
+from backburner import Backburner
 from backburner._records import CountCell, JobPage
 from backburner._states import JobState
 from backburner.storage import (
@@ -287,3 +290,94 @@ def test_bulk_delete_skips_deleted_jobs(storage: Storage) -> None:
     job = storage.job_get(made[0])
     assert job is not None
     assert job.history[-1].reason == "one"
+
+
+# --- the Python API ------------------------------------------------------------------
+
+
+@pytest.fixture
+def app(storage: Storage) -> Backburner:
+    return Backburner(storage=storage)
+
+
+def test_app_search_filters_and_pages(app: Backburner) -> None:
+    first = app.enqueue("emails.welcome", 1, user_id=42)
+    app.enqueue("emails.digest", 2, user_id=7)
+    app.enqueue("reports.daily", 3)
+    assert [j.id for j in app.jobs.search(name="emails.*", kwargs={"user_id": 42}).jobs] == [first]
+    assert [j.name for j in app.jobs.search(args=[3]).jobs] == ["reports.daily"]
+    page = app.jobs.search(state="enqueued", queue="default", limit=2)
+    assert len(page.jobs) == 2
+    assert page.has_more
+    rest = app.jobs.search(state=["enqueued"], cursor=page.next)
+    assert [j.id for j in rest.jobs] == [first]
+    assert not rest.has_more
+    assert app.jobs.names("emails.") == ["emails.digest", "emails.welcome"]
+    counts = app.jobs.counts()
+    assert counts[("default", JobState.ENQUEUED)] == CountCell(3)
+
+
+def test_app_search_refuses_bad_filters_clearly(app: Backburner) -> None:
+    with pytest.raises(ValueError, match="unknown state in 'done'"):
+        app.jobs.search(state="done")
+    with pytest.raises(TypeError, match="args= takes a list"):
+        app.jobs.search(args=42)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="kwargs= takes a dict"):
+        app.jobs.search(kwargs=[1])  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="limit must be between 1 and 1000"):
+        app.jobs.search(limit=5000)
+    with pytest.raises(ValueError, match="is not one a job search returned"):
+        app.jobs.search(cursor="abc")
+
+
+def test_app_bulk_requeue_and_delete(app: Backburner) -> None:
+    made = [app.enqueue("a", i) for i in range(4)]
+    assert app.jobs.delete_many(ids=made[:3]) == 3
+    assert app.jobs.delete_many(ids=made[:3]) == 0
+    assert app.jobs.requeue_many(state="deleted", limit=2) == 2
+    assert app.jobs.requeue_many(state="deleted") == 1
+    states = {app.jobs.get(job_id).state for job_id in made}  # type: ignore[union-attr]
+    assert states == {JobState.ENQUEUED}
+    job = app.jobs.get(made[0])
+    assert job is not None
+    assert [c.reason for c in job.history[-2:]] == ["deleted", "requeued"]
+
+
+def test_app_queues_describe_each_queue(app: Backburner) -> None:
+    app.enqueue("a")
+    app.schedule("a", dt.timedelta(hours=1))
+    [done] = app.storage.job_insert_many([new_job("b", queue="idle")], dt.datetime.now(dt.UTC))
+    app.storage.job_delete(done, dt.datetime.now(dt.UTC), "gone")
+    queues = {q.name: q for q in app.queues()}
+    assert set(queues) == {"default", "idle"}
+    default = queues["default"]
+    assert (default.enqueued, default.scheduled, default.processing) == (
+        CountCell(1),
+        CountCell(1),
+        CountCell(0),
+    )
+    assert default.oldest_waiting is not None
+    assert dt.timedelta(0) <= default.oldest_waiting < dt.timedelta(minutes=1)
+    assert queues["idle"].oldest_waiting is None
+    assert queues["idle"].enqueued == CountCell(0)
+
+
+def test_sqlite_read_and_prune_walk_the_state_index_without_sorting(tmp_path: Path) -> None:
+    from backburner.storage.sqlite import SQLiteStorage
+    from backburner.storage.sqlite._read import Q as READ
+    from backburner.storage.sqlite.storage import Q
+
+    store = SQLiteStorage(str(tmp_path / "plans.db"))
+    store.migrate()
+    try:
+        conn = store._conn
+        for sql, params in [
+            (Q["prune"], ("succeeded", 1.0, 10)),
+            (READ["cell_ids"], ("failed", "q", 10**9, 10)),
+            (READ["cell_count"], ("failed", "q", 10)),
+        ]:
+            plan = " / ".join(row[3] for row in conn.execute("EXPLAIN QUERY PLAN " + sql, params))
+            assert "bb_jobs_state" in plan, plan
+            assert "TEMP B-TREE" not in plan, plan
+    finally:
+        store.close()
