@@ -260,6 +260,18 @@ def test_bulk_actions_are_capped_and_go_newest_first(storage: Storage) -> None:
     )
 
 
+def test_bulk_actions_look_past_jobs_they_cannot_change(storage: Storage) -> None:
+    old = storage.job_insert_many([new_job("a") for _ in range(3)], T0)
+    for job_id in old:
+        storage.job_delete(job_id, at(1), "old")
+    storage.job_insert_many([new_job("a") for _ in range(5)], T0)  # newer, enqueued
+    # A few jobs examined per statement: the deleted ones lie past several such pages.
+    action = BulkAction(JobQuery(names=("a",), scan=2, limit=2), at(2), "back")
+    assert storage.job_requeue_many(action) == 2
+    assert storage.job_requeue_many(action) == 1
+    assert storage.job_requeue_many(action) == 0
+
+
 def test_bulk_delete_releases_and_deletes_continuations(storage: Storage) -> None:
     [parent] = storage.job_insert_many([new_job("parent", queue="p")], T0)
     child, after_all = storage.job_insert_many(
@@ -375,9 +387,11 @@ def test_sqlite_read_and_prune_walk_the_state_index_without_sorting(tmp_path: Pa
             (Q["prune"], ("succeeded", 1.0, 10)),
             (READ["cell_ids"], ("failed", "q", 10**9, 10)),
             (READ["cell_count"], ("failed", "q", 10)),
+            (READ["requeue_ids"], (1.0, "again", "[1, 2]")),
         ]:
+            uses = "INTEGER PRIMARY KEY" if sql is READ["requeue_ids"] else "bb_jobs_state"
             plan = " / ".join(row[3] for row in conn.execute("EXPLAIN QUERY PLAN " + sql, params))
-            assert "bb_jobs_state" in plan, plan
+            assert uses in plan, plan
             assert "TEMP B-TREE" not in plan, plan
     finally:
         store.close()

@@ -11,14 +11,15 @@ from __future__ import annotations
 
 import base64
 import binascii
+import dataclasses
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Collection, Sequence
 from typing import Any
 
 from .._records import JobPage, JobSummary
 from .._states import JobState
 from . import _rows
-from ._protocol import JobQuery
+from ._protocol import BulkAction, JobQuery
 
 ALL_STATES = tuple(JobState)
 _CURSOR_PREFIX = "bb1:"
@@ -57,9 +58,38 @@ def has_residual(query: JobQuery) -> bool:
     return bool(query.names) or query.args is not None or query.kwargs is not None
 
 
-def scan_size(query: JobQuery) -> int:
-    """How many candidates one page examines."""
-    return max(query.limit + 1, query.scan) if has_residual(query) else query.limit + 1
+def scan_size(query: JobQuery, allowed: Collection[JobState] = ()) -> int:
+    """How many candidates one page examines (``allowed`` states are a residual filter)."""
+    if has_residual(query) or allowed:
+        return max(query.limit + 1, query.scan)
+    return query.limit + 1
+
+
+Search = Callable[[JobQuery, frozenset[JobState]], JobPage]
+
+
+def bulk_pick(search: Search, action: BulkAction, allowed: frozenset[JobState]) -> list[int]:
+    """The ids a bulk action takes: its first ``limit`` matches in ``allowed`` states,
+    newest first, found a page at a time (so each statement stays bounded).
+
+    ``search(query, allowed)`` is the backend's search, with ``allowed`` (when not empty)
+    as one more residual filter.
+    """
+    query = dataclasses.replace(action.query, cursor=None)
+    residual = allowed
+    if query.states:
+        # Given states narrow the index ranges themselves.
+        states = tuple(s for s in query.states if s in allowed)
+        if not states:
+            return []
+        query, residual = dataclasses.replace(query, states=states), frozenset()
+    picked: list[int] = []
+    while True:
+        page = search(dataclasses.replace(query, limit=query.limit - len(picked)), residual)
+        picked += [int(job.id) for job in page.jobs]
+        if len(picked) >= action.query.limit or page.next is None:
+            return picked
+        query = dataclasses.replace(query, cursor=page.next)
 
 
 def cut_page(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import heapq
 import threading
@@ -35,6 +34,7 @@ from ._protocol import (
 )
 from ._read import (
     arguments_match,
+    bulk_pick,
     cut_page,
     decode_cursor,
     name_matches,
@@ -569,20 +569,27 @@ class MemoryStorage:
                     break
         return found
 
-    def _matching(self, query: JobQuery, scan: int) -> tuple[list[_Row], list[_Row]]:
+    def _matching(
+        self, query: JobQuery, scan: int, allowed: frozenset[JobState] = frozenset()
+    ) -> tuple[list[_Row], list[_Row]]:
         candidates = self._candidates(query, scan)
         exact, prefixes = split_names(query.names)
         matches = [
             r
             for r in candidates
-            if name_matches(r.name, exact, prefixes) and arguments_match(r.args, r.kwargs, query)
+            if (not allowed or r.state in allowed)
+            and name_matches(r.name, exact, prefixes)
+            and arguments_match(r.args, r.kwargs, query)
         ]
         return candidates, matches
 
     def job_search(self, query: JobQuery) -> JobPage:
+        return self._search(query, frozenset())
+
+    def _search(self, query: JobQuery, allowed: frozenset[JobState]) -> JobPage:
         with self._lock:
-            scan = scan_size(query)
-            candidates, matches = self._matching(query, scan)
+            scan = scan_size(query, allowed)
+            candidates, matches = self._matching(query, scan, allowed)
             jobs = [_summary(r) for r in matches[: query.limit + 1]]
             oldest = candidates[-1].id if candidates else None
             return cut_page(jobs, len(candidates), oldest, query.limit, scan)
@@ -623,29 +630,19 @@ class MemoryStorage:
                     oldest[row.queue] = row.run_at if current is None else min(current, row.run_at)
             return oldest
 
-    def _bulk(self, action: BulkAction, allowed: frozenset[JobState]) -> list[_Row]:
-        """Up to ``limit`` matching rows in ``allowed`` states, with no scan bound."""
-        query = action.query
-        states = tuple(s for s in (query.states or JobState) if s in allowed)
-        if not states:
-            return []
-        narrowed = dataclasses.replace(query, states=states, cursor=None)
-        _, matches = self._matching(narrowed, len(self._rows) + 1)
-        return matches[: query.limit]
-
     def job_requeue_many(self, action: BulkAction) -> int:
         with self._lock:
-            rows = self._bulk(action, REQUEUEABLE)
-            for row in rows:
-                self.job_requeue(str(row.id), action.now, action.reason)
-            return len(rows)
+            picked = bulk_pick(self._search, action, REQUEUEABLE)
+            for job_id in picked:
+                self.job_requeue(str(job_id), action.now, action.reason)
+            return len(picked)
 
     def job_delete_many(self, action: BulkAction) -> int:
         with self._lock:
-            rows = self._bulk(action, DELETABLE)
-            for row in rows:
-                self.job_delete(str(row.id), action.now, action.reason)
-            return len(rows)
+            picked = bulk_pick(self._search, action, DELETABLE)
+            for job_id in picked:
+                self.job_delete(str(job_id), action.now, action.reason)
+            return len(picked)
 
 
 REQUEUEABLE = frozenset(s for s in JobState if can_requeue(s))

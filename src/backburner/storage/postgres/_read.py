@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 from collections.abc import Mapping
 
@@ -11,6 +10,7 @@ from ..._states import JobState, can_delete, can_requeue
 from .._protocol import BulkAction, CountQuery, JobQuery, NamesQuery
 from .._read import (
     ALL_STATES,
+    bulk_pick,
     cut_page,
     decode_cursor,
     query_ids,
@@ -21,17 +21,16 @@ from .._read import (
 )
 from ._base import StorageBase
 
-# A bulk action looks as far as it must for its matches: it has no cursor to go on with.
-_UNBOUNDED = 2**31 - 1
-
 
 class ReadVerbs(StorageBase):
     """Searches, counts, names and bulk actions for dashboards."""
 
     def job_search(self, query: JobQuery) -> JobPage:
-        return self._search(query, scan_size(query))
+        return self._search(query, frozenset())
 
-    def _search(self, query: JobQuery, scan: int) -> JobPage:
+    def _search(self, query: JobQuery, allowed: frozenset[JobState]) -> JobPage:
+        """A page; ``allowed`` states (when given) are one more residual filter."""
+        scan = scan_size(query, allowed)
         exact, prefixes = split_names(query.names)
         if query.ids:
             path = "ids"
@@ -52,6 +51,7 @@ class ReadVerbs(StorageBase):
             "prefixes": prefixes,
             "args": query.args,
             "kwargs": query.kwargs,
+            "allowed": [s.value for s in allowed],
         }
         rows = self._run("search_jobs", params)
         candidates, oldest = rows[0][0], rows[0][1]
@@ -114,15 +114,8 @@ class ReadVerbs(StorageBase):
     def queue_oldest_enqueued(self) -> Mapping[str, dt.datetime]:
         return dict(self._run("queue_oldest_enqueued"))
 
-    def _bulk_ids(self, action: BulkAction, allowed: frozenset[JobState]) -> list[int]:
-        states = tuple(s for s in action.query.states or ALL_STATES if s in allowed)
-        if not states:
-            return []
-        query = dataclasses.replace(action.query, states=states, cursor=None)
-        return [int(job.id) for job in self._search(query, _UNBOUNDED).jobs]
-
     def job_requeue_many(self, action: BulkAction) -> int:
-        ids = self._bulk_ids(action, _REQUEUEABLE)
+        ids = bulk_pick(self._search, action, _REQUEUEABLE)
         if not ids:
             return 0
         params = {
@@ -135,7 +128,7 @@ class ReadVerbs(StorageBase):
         return int(requeued)
 
     def job_delete_many(self, action: BulkAction) -> int:
-        ids = self._bulk_ids(action, _DELETABLE)
+        ids = bulk_pick(self._search, action, _DELETABLE)
         if not ids:
             return 0
         deleted, _ = self._atomic(

@@ -59,6 +59,7 @@ LEFT JOIN LATERAL (
            j.finished_at, j.args, j.kwargs, j.error, j.parent_id, j.recurring_id, j.server_id
     FROM {schema}.bb_jobs j
     WHERE j.id = ANY(e.ids)
+      AND (cardinality(%(allowed)b::text[]) = 0 OR j.state = ANY(%(allowed)b::text[]))
       AND (NOT %(by_name)s
            OR j.name = ANY(%(names)b::text[])
            OR EXISTS (SELECT 1 FROM unnest(%(prefixes)b::text[]) AS p(prefix)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import heapq
 import json
@@ -15,6 +14,7 @@ from .._protocol import BulkAction, CountQuery, JobQuery, NamesQuery
 from .._read import (
     ALL_STATES,
     arguments_match,
+    bulk_pick,
     cut_page,
     decode_cursor,
     name_matches,
@@ -28,8 +28,6 @@ from .._sql import load_queries
 
 Q = load_queries(__package__ or "backburner.storage.sqlite", "read.sql")
 UTC = dt.UTC
-# A bulk action looks as far as it must for its matches: it has no cursor to go on with.
-_UNBOUNDED = 2**62
 # Above its threshold a cell is estimated from this many windows of its ids, together
 # covering this share of the table's id range.
 _WINDOWS = 20
@@ -68,14 +66,22 @@ def _candidates(conn: sqlite3.Connection, query: JobQuery, scan: int) -> list[in
     return [i for _, i in zip(range(scan), merged, strict=False)]
 
 
-def search(conn: sqlite3.Connection, query: JobQuery, scan: int | None = None) -> JobPage:
-    scan = scan_size(query) if scan is None else scan
+def search(
+    conn: sqlite3.Connection, query: JobQuery, allowed: frozenset[JobState] = frozenset()
+) -> JobPage:
+    """A page; ``allowed`` states (when given) are one more residual filter."""
+    scan = scan_size(query, allowed)
     candidates = _candidates(conn, query, scan)
     exact, prefixes = split_names(query.names)
+    states = {s.value for s in allowed}
     jobs: list[JobSummary] = []
     rows = conn.execute(Q["summaries"], (json.dumps(candidates),)) if candidates else []
     for r in rows:
-        if name_matches(r[1], exact, prefixes) and arguments_match(r[9], r[10], query):
+        if (
+            (not states or r[3] in states)
+            and name_matches(r[1], exact, prefixes)
+            and arguments_match(r[9], r[10], query)
+        ):
             jobs.append(_summary(r))
             if len(jobs) > query.limit:
                 break
@@ -158,11 +164,7 @@ def queue_oldest_enqueued(conn: sqlite3.Connection) -> Mapping[str, dt.datetime]
 
 def _bulk_ids(conn: sqlite3.Connection, action: BulkAction, allowed: frozenset[JobState]) -> str:
     """JSON array of the ids a bulk action picks: matching jobs in ``allowed`` states."""
-    states = tuple(s for s in action.query.states or ALL_STATES if s in allowed)
-    if not states:
-        return "[]"
-    query = dataclasses.replace(action.query, states=states, cursor=None)
-    return json.dumps([int(job.id) for job in search(conn, query, _UNBOUNDED).jobs])
+    return json.dumps(bulk_pick(lambda q, a: search(conn, q, a), action, allowed))
 
 
 def requeue_many(conn: sqlite3.Connection, action: BulkAction) -> int:

@@ -69,8 +69,9 @@ UPDATE bb_jobs
 SET state = 'enqueued', run_at = ?1, finished_at = NULL, server_id = NULL,
     history = json_insert(history, '$[#]',
                           json_array('enqueued', max(?1, json_extract(history, '$[#-1][1]')), ?2))
+-- "+state": by id, not through the state index (which would walk every finished job).
 WHERE id IN (SELECT value FROM json_each(?3))
-  AND state IN ('succeeded', 'failed', 'deleted', 'scheduled');
+  AND +state IN ('succeeded', 'failed', 'deleted', 'scheduled');
 
 -- name: delete_ids
 UPDATE bb_jobs
