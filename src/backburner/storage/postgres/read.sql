@@ -92,7 +92,7 @@ found_cell (state, queue) AS (
                      WHERE j.state = c.state AND j.queue > c.queue ORDER BY j.queue LIMIT 1)
     FROM found_cell c WHERE c.queue IS NOT NULL
 ),
-counted AS (
+counted AS MATERIALIZED (  -- each cell counted once, however often n is read
     SELECT c.state, c.queue,
            (SELECT count(*) FROM (SELECT 1 FROM {schema}.bb_jobs j
                                   WHERE j.state = c.state AND j.queue = c.queue
