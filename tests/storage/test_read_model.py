@@ -190,6 +190,10 @@ def test_bad_queries_are_refused() -> None:
         JobQuery(limit=0)
     with pytest.raises(ValueError, match="cursor"):
         JobQuery(cursor="garbage")
+    with pytest.raises(ValueError, match="threshold"):
+        CountQuery(threshold=-1)
+    with pytest.raises(ValueError, match="at least 1"):
+        NamesQuery(limit=0)
 
 
 def test_counts_are_exact_up_to_the_threshold_then_estimated(storage: Storage) -> None:

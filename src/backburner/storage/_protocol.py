@@ -163,6 +163,10 @@ class CountQuery:
     queues: tuple[str, ...] = ()
     threshold: int = 10_000
 
+    def __post_init__(self) -> None:
+        if self.threshold < 0:
+            raise ValueError(f"threshold must not be negative, not {self.threshold}")
+
 
 @dataclass(frozen=True, slots=True)
 class NamesQuery:
@@ -172,6 +176,10 @@ class NamesQuery:
     prefix: str = ""
     limit: int = 1000
     sample: int = 500
+
+    def __post_init__(self) -> None:
+        if self.limit < 1 or self.sample < 1:
+            raise ValueError(f"limit and sample must be at least 1, not {self.limit, self.sample}")
 
 
 @dataclass(frozen=True, slots=True)
