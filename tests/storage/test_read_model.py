@@ -130,6 +130,7 @@ def test_search_lists_newest_first_with_summaries(
         (JobQuery(names=("reports.*",), kwargs='{"user_id": 7}'), ["reports1"]),
         (JobQuery(states=(JobState.ENQUEUED,), names=("emails.*",), args="[0]"), ["emails0"]),
         (JobQuery(queues=("mail",), states=(JobState.FAILED,)), []),
+        (JobQuery(states=tuple(JobState), names=("emails.*",)), ["emails", "later"]),
     ],
 )
 def test_filters_alone_and_combined(

@@ -105,6 +105,16 @@ def cut_page(
     return JobPage(jobs)
 
 
+def candidate_path(query: JobQuery) -> str:
+    """Where a page's candidates come from: given "ids", the primary key for "all" jobs,
+    or the "cells" of the (state, queue, id) index the query's states and queues name."""
+    if query.ids:
+        return "ids"
+    if query.queues or (query.states and set(query.states) != set(ALL_STATES)):
+        return "cells"
+    return "all"
+
+
 def query_states(query: JobQuery) -> list[str]:
     return [s.value for s in query.states or ALL_STATES]
 

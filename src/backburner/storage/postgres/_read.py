@@ -11,6 +11,7 @@ from .._protocol import BulkAction, CountQuery, JobQuery, NamesQuery
 from .._read import (
     ALL_STATES,
     bulk_pick,
+    candidate_path,
     cut_page,
     decode_cursor,
     query_ids,
@@ -32,14 +33,8 @@ class ReadVerbs(StorageBase):
         """A page; ``allowed`` states (when given) are one more residual filter."""
         scan = scan_size(query, allowed)
         exact, prefixes = split_names(query.names)
-        if query.ids:
-            path = "ids"
-        elif query.states or query.queues:
-            path = "cells"
-        else:
-            path = "all"
         params = {
-            "path": path,
+            "path": candidate_path(query),
             "states": query_states(query),
             "queues": list(query.queues),
             "ids": query_ids(query),

@@ -15,6 +15,7 @@ from .._read import (
     ALL_STATES,
     arguments_match,
     bulk_pick,
+    candidate_path,
     cut_page,
     decode_cursor,
     name_matches,
@@ -44,7 +45,8 @@ def _cells(conn: sqlite3.Connection, states: list[str], prefix: str = "") -> lis
 
 def _candidates(conn: sqlite3.Connection, query: JobQuery, scan: int) -> list[int]:
     before = decode_cursor(query.cursor)
-    if query.ids:
+    path = candidate_path(query)
+    if path == "ids":
         params: tuple[object, ...] = (
             json.dumps(query_ids(query)),
             before,
@@ -53,7 +55,7 @@ def _candidates(conn: sqlite3.Connection, query: JobQuery, scan: int) -> list[in
             scan,
         )
         return [i for (i,) in conn.execute(Q["given_ids"], params)]
-    if not query.states and not query.queues:
+    if path == "all":
         return [i for (i,) in conn.execute(Q["all_ids"], (before, scan))]
     states = query_states(query)
     given = [(s, q) for s in states for q in query.queues]
