@@ -12,7 +12,18 @@ from ._app import Backburner
 from ._context import JobCancelled, JobContext, current_job
 from ._cron import Cron
 from ._jobs import JobFunction
-from ._records import Job, JobError, RecurringJob, ServerInfo, StateChange, Stats
+from ._records import (
+    CountCell,
+    Job,
+    JobError,
+    JobPage,
+    JobSummary,
+    QueueInfo,
+    RecurringJob,
+    ServerInfo,
+    StateChange,
+    Stats,
+)
 from ._retry import Retry
 from ._settings import Settings, SettingsError
 from ._states import JobState
@@ -20,13 +31,17 @@ from .storage._url import StorageError
 
 __all__ = [
     "Backburner",
+    "CountCell",
     "Cron",
     "Job",
     "JobCancelled",
     "JobContext",
     "JobError",
     "JobFunction",
+    "JobPage",
     "JobState",
+    "JobSummary",
+    "QueueInfo",
     "RecurringJob",
     "Retry",
     "ServerInfo",

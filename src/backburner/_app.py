@@ -16,13 +16,13 @@ from . import _clock
 from ._client import Client, utcnow
 from ._jobs import JobFunction, JobOptions, When, default_name
 from ._manage import JobManager
-from ._records import Stats
+from ._records import CountCell, QueueInfo, Stats
 from ._recurring import RecurringManager
 from ._retry import Retry
 from ._settings import CODE, Layer, Settings
 from ._states import ContinueOn, JobState
 from .server.server import Server, ServerOptions, run_in_thread
-from .storage import Storage, open_storage
+from .storage import CountQuery, NamesQuery, Storage, open_storage
 from .storage._url import StorageError, redact
 
 P = ParamSpec("P")
@@ -249,6 +249,34 @@ class Backburner:
             **{state.value: counts.get(state, 0) for state in JobState},
             servers=len(servers),
         )
+
+    def queues(self) -> list[QueueInfo]:
+        """Every queue that holds jobs, by name: how many are enqueued, processing and
+        scheduled (exact up to 10,000 each, estimated above), and how long the oldest
+        enqueued job has been ready to run.
+
+        >>> [(q.name, q.enqueued.count, q.oldest_waiting) for q in app.queues()]
+        [('default', 3, datetime.timedelta(seconds=2, microseconds=410000)), ('emails', 0, None)]
+        """
+        storage = self.storage
+        waiting = (JobState.ENQUEUED, JobState.PROCESSING, JobState.SCHEDULED)
+        cells = storage.job_count_cells(CountQuery(states=waiting))
+        oldest = storage.queue_oldest_enqueued()
+        names = sorted(set(storage.queue_names(NamesQuery())) | {q for q, _ in cells})
+        now = utcnow()
+        none = CountCell(0)
+        return [
+            QueueInfo(
+                name=name,
+                enqueued=cells.get((name, JobState.ENQUEUED), none),
+                processing=cells.get((name, JobState.PROCESSING), none),
+                scheduled=cells.get((name, JobState.SCHEDULED), none),
+                oldest_waiting=(
+                    max(now - oldest[name], dt.timedelta(0)) if name in oldest else None
+                ),
+            )
+            for name in names
+        ]
 
     # --- servers -----------------------------------------------------------------------
 

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import builtins
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
 
+from . import _serialization
 from ._client import utcnow
 from ._names import storable
-from ._records import Job
+from ._records import CountCell, Job, JobPage
 from ._states import FINAL_STATES, JobState
-from .storage import Storage
+from .storage import BulkAction, CountQuery, JobQuery, NamesQuery, Storage
+from .storage._protocol import MAX_PAGE
 
 MAX_PAGE_SIZE = 10_000
 """``app.jobs.list()`` returns at most this many jobs at a time; page with ``offset``."""
@@ -95,3 +99,152 @@ class JobManager:
     def delete(self, job_id: str) -> bool:
         """Delete a job; a running one is asked to stop. False for unknown or deleted jobs."""
         return self._storage().job_delete(str(job_id), utcnow(), "deleted")
+
+    # --- many jobs at once (dashboards) ------------------------------------------------
+
+    def search(
+        self,
+        *,
+        state: JobState | str | Iterable[JobState | str] | None = None,
+        queue: str | Iterable[str] | None = None,
+        name: str | Iterable[str] | None = None,
+        ids: Iterable[str] | None = None,
+        args: Sequence[Any] | None = None,
+        kwargs: Mapping[str, Any] | None = None,
+        limit: int = 50,
+        cursor: str | None = None,
+    ) -> JobPage:
+        """Summaries of the jobs matching every filter given, newest first, a page at a time.
+
+        ``state``, ``queue`` and ``name`` take one value or several (any may match); a name
+        ending in ``*`` is a prefix. ``args`` lists values that must all be among the
+        positional arguments, ``kwargs`` keyword arguments that must all be there (nested
+        lists and dicts match when contained, as with PostgreSQL's ``jsonb @>``). Pass
+        ``page.next`` as ``cursor`` for the next page; jobs enqueued meanwhile never shift
+        the pages. A page may be short, even empty, with ``has_more`` True: a search by
+        name or arguments examines a bounded number of jobs per page.
+
+        >>> page = app.jobs.search(state="failed", name="emails.*", kwargs={"user_id": 42})
+        >>> [(job.id, job.error_type) for job in page.jobs]
+        [('118', 'SMTPError')]
+        >>> more = app.jobs.search(state="failed", cursor=page.next) if page.has_more else None
+        """
+        query = self._query(state, queue, name, ids, args, kwargs, limit, cursor)
+        return self._storage().job_search(query)
+
+    def requeue_many(
+        self,
+        *,
+        state: JobState | str | Iterable[JobState | str] | None = None,
+        queue: str | Iterable[str] | None = None,
+        name: str | Iterable[str] | None = None,
+        ids: Iterable[str] | None = None,
+        args: Sequence[Any] | None = None,
+        kwargs: Mapping[str, Any] | None = None,
+        limit: int = MAX_PAGE,
+    ) -> int:
+        """Run again now up to ``limit`` (at most 1,000) matching jobs that are finished or
+        scheduled, newest first; how many were. Filters as in ``search``; call again
+        until it returns 0 to requeue them all.
+
+        >>> app.jobs.requeue_many(state="failed", queue="emails")
+        12
+        """
+        query = self._query(state, queue, name, ids, args, kwargs, limit, None)
+        done = self._storage().job_requeue_many(BulkAction(query, utcnow(), "requeued"))
+        if done:
+            woken = query.queues or self._storage().queue_names(NamesQuery())
+            for woken_queue in woken:
+                self._on_requeue(woken_queue)
+        return done
+
+    def delete_many(
+        self,
+        *,
+        state: JobState | str | Iterable[JobState | str] | None = None,
+        queue: str | Iterable[str] | None = None,
+        name: str | Iterable[str] | None = None,
+        ids: Iterable[str] | None = None,
+        args: Sequence[Any] | None = None,
+        kwargs: Mapping[str, Any] | None = None,
+        limit: int = MAX_PAGE,
+    ) -> int:
+        """Delete up to ``limit`` (at most 1,000) matching jobs, newest first; how many were.
+
+        As ``delete``: running jobs are asked to stop, awaiting continuations are released
+        or deleted. Filters as in ``search``; call again until it returns 0.
+
+        >>> app.jobs.delete_many(ids=["17", "18"])
+        2
+        """
+        query = self._query(state, queue, name, ids, args, kwargs, limit, None)
+        return self._storage().job_delete_many(BulkAction(query, utcnow(), "deleted"))
+
+    def counts(
+        self,
+        *,
+        state: JobState | str | Iterable[JobState | str] | None = None,
+        queue: str | Iterable[str] | None = None,
+        threshold: int = 10_000,
+    ) -> Mapping[tuple[str, JobState], CountCell]:
+        """Jobs per (queue, state) for the cells that hold any: exact up to ``threshold``,
+        estimated above it (``exact`` False), so the call stays cheap on a big table.
+
+        >>> app.jobs.counts(queue="emails")[("emails", JobState.SUCCEEDED)]
+        CountCell(count=1204332, exact=False)
+        """
+        query = CountQuery(
+            states=_states(state), queues=_strings(queue, "queue"), threshold=threshold
+        )
+        return self._storage().job_count_cells(query)
+
+    def names(self, prefix: str = "", limit: int = 1000) -> builtins.list[str]:
+        """Names of recent jobs starting with ``prefix``, sorted (for filters).
+
+        >>> app.jobs.names("emails.")
+        ['emails.digest', 'emails.welcome']
+        """
+        return self._storage().job_names(NamesQuery(prefix=prefix, limit=limit))
+
+    @staticmethod
+    def _query(
+        state: JobState | str | Iterable[JobState | str] | None,
+        queue: str | Iterable[str] | None,
+        name: str | Iterable[str] | None,
+        ids: Iterable[str] | None,
+        args: Sequence[Any] | None,
+        kwargs: Mapping[str, Any] | None,
+        limit: int,
+        cursor: str | None,
+    ) -> JobQuery:
+        if args is not None and (isinstance(args, str | bytes) or not isinstance(args, Sequence)):
+            raise TypeError(f"args= takes a list of argument values, not {args!r}")
+        if kwargs is not None and not isinstance(kwargs, Mapping):
+            raise TypeError(f"kwargs= takes a dict of keyword arguments, not {kwargs!r}")
+        return JobQuery(
+            states=_states(state),
+            queues=_strings(queue, "queue"),
+            names=_strings(name, "name"),
+            ids=tuple(str(i) for i in ids or ()),
+            args=None if args is None else _serialization.dumps(list(args)),
+            kwargs=None if kwargs is None else _serialization.dumps(dict(kwargs)),
+            limit=limit,
+            cursor=cursor,
+        )
+
+
+def _states(state: JobState | str | Iterable[JobState | str] | None) -> tuple[JobState, ...]:
+    values = [] if state is None else [state] if isinstance(state, str) else list(state)
+    try:
+        return tuple(JobState(value) for value in values)
+    except ValueError:
+        known = ", ".join(s.value for s in JobState)
+        raise ValueError(f"unknown state in {state!r}: states are {known}") from None
+
+
+def _strings(value: str | Iterable[str] | None, what: str) -> tuple[str, ...]:
+    values = () if value is None else (value,) if isinstance(value, str) else tuple(value)
+    for item in values:
+        if not isinstance(item, str):
+            raise TypeError(f"{what}= takes names (strings), not {item!r}")
+    return values

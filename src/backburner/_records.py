@@ -103,3 +103,66 @@ class RecurringJob:
     created_at: dt.datetime
     description: str = ""
     """The schedule in words, such as "At 06:00"."""
+
+
+@dataclass(frozen=True)
+class JobSummary:
+    """A job as a search lists it: no history, no result, no traceback."""
+
+    id: str
+    name: str
+    queue: str
+    state: JobState
+    attempt: int
+    created_at: dt.datetime
+    run_at: dt.datetime | None
+    started_at: dt.datetime | None
+    finished_at: dt.datetime | None
+    args: list[Any]
+    kwargs: dict[str, Any]
+    error_type: str | None = None
+    error_message: str | None = None
+    parent_id: str | None = None
+    recurring_id: str | None = None
+    server_id: str | None = None
+
+
+@dataclass(frozen=True)
+class JobPage:
+    """One page of a job search, newest first.
+
+    ``next`` is the cursor of the page after this one (pass it back as ``cursor=``), or
+    None on the last page. A page may hold fewer jobs than the limit, even none, while
+    ``has_more`` is True: a search by name or arguments examines a bounded number of jobs
+    per page.
+    """
+
+    jobs: list[JobSummary]
+    next: str | None = None
+
+    @property
+    def has_more(self) -> bool:
+        return self.next is not None
+
+
+@dataclass(frozen=True)
+class CountCell:
+    """How many jobs one queue holds in one state; ``exact`` is False for an estimate."""
+
+    count: int
+    exact: bool = True
+
+    def __int__(self) -> int:
+        return self.count
+
+
+@dataclass(frozen=True)
+class QueueInfo:
+    """A queue as ``app.queues()`` describes it."""
+
+    name: str
+    enqueued: CountCell
+    processing: CountCell
+    scheduled: CountCell
+    oldest_waiting: dt.timedelta | None = None
+    """How long the queue's oldest enqueued job has been ready to run (None when empty)."""

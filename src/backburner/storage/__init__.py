@@ -1,10 +1,14 @@
 """Storage backends and the protocol they share."""
 
 from ._protocol import (
+    BulkAction,
     Capabilities,
     ClaimedJob,
+    CountQuery,
     HeldJob,
+    JobQuery,
     LoopWriter,
+    NamesQuery,
     NewJob,
     Outcome,
     RecurringDefinition,
@@ -14,10 +18,14 @@ from ._protocol import (
 from ._url import open_storage
 
 __all__ = [
+    "BulkAction",
     "Capabilities",
     "ClaimedJob",
+    "CountQuery",
     "HeldJob",
+    "JobQuery",
     "LoopWriter",
+    "NamesQuery",
     "NewJob",
     "Outcome",
     "RecurringDefinition",

@@ -21,7 +21,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
-from .._records import Job, RecurringJob, ServerInfo
+from .._records import CountCell, Job, JobPage, RecurringJob, ServerInfo
 from .._states import ContinueOn, JobState, Misfire
 
 
@@ -129,6 +129,78 @@ class RecurringDefinition:
     args: str
     kwargs: str
     misfire: Misfire
+
+
+MAX_PAGE = 1000
+"""The most jobs one search page lists, and one bulk action changes."""
+
+
+@dataclass(frozen=True, slots=True)
+class JobQuery:
+    """Which jobs a search lists or a bulk action changes; every filter given must hold.
+
+    ``names`` are exact names, or prefixes when they end in ``*`` (``"emails.*"``).
+    ``args`` is JSON text of a list whose every value must be among the positional
+    arguments, ``kwargs`` JSON text of an object the keyword arguments must contain (both
+    compared as JSON containment, PostgreSQL's ``jsonb @>``). ``cursor`` comes from a
+    previous ``JobPage.next``. Searches by name or arguments examine at most ``scan``
+    jobs per page.
+    """
+
+    states: tuple[JobState, ...] = ()
+    queues: tuple[str, ...] = ()
+    names: tuple[str, ...] = ()
+    ids: tuple[str, ...] = ()
+    args: str | None = None
+    kwargs: str | None = None
+    limit: int = 50
+    cursor: str | None = None
+    scan: int = 10_000
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.limit <= MAX_PAGE:
+            raise ValueError(f"limit must be between 1 and {MAX_PAGE}, not {self.limit}")
+        if self.scan < 1:
+            raise ValueError(f"scan must be at least 1, not {self.scan}")
+        from ._read import decode_cursor  # late: _read imports this module
+
+        decode_cursor(self.cursor)
+
+
+@dataclass(frozen=True, slots=True)
+class CountQuery:
+    """Which (queue, state) cells to count; each is exact up to ``threshold`` jobs."""
+
+    states: tuple[JobState, ...] = ()
+    queues: tuple[str, ...] = ()
+    threshold: int = 10_000
+
+    def __post_init__(self) -> None:
+        if self.threshold < 0:
+            raise ValueError(f"threshold must not be negative, not {self.threshold}")
+
+
+@dataclass(frozen=True, slots=True)
+class NamesQuery:
+    """Names starting with ``prefix``, sorted, at most ``limit``. Job names are those of
+    the newest ``sample`` jobs of each queue and state."""
+
+    prefix: str = ""
+    limit: int = 1000
+    sample: int = 500
+
+    def __post_init__(self) -> None:
+        if self.limit < 1 or self.sample < 1:
+            raise ValueError(f"limit and sample must be at least 1, not {self.limit, self.sample}")
+
+
+@dataclass(frozen=True, slots=True)
+class BulkAction:
+    """A bulk requeue or delete: up to ``query.limit`` matching jobs, newest first."""
+
+    query: JobQuery
+    now: dt.datetime
+    reason: str
 
 
 class LoopWriter(Protocol):
@@ -332,3 +404,37 @@ class Storage(Protocol):
 
     def recurring_record_trigger(self, recurring_id: str, job_id: str, at: dt.datetime) -> None:
         """Note a run started by hand: ``last_job_id`` and ``last_run`` change, not ``next_run``."""
+
+    # --- reading many jobs (dashboards) ----------------------------------------------
+
+    def job_search(self, query: JobQuery) -> JobPage:
+        """Summaries of matching jobs, newest first (by id), one keyset page at a time."""
+        ...
+
+    def job_count_cells(self, query: CountQuery) -> Mapping[tuple[str, JobState], CountCell]:
+        """Jobs per (queue, state), for the cells that hold any.
+
+        Exact up to ``query.threshold``; above it an estimate (``exact=False``, and a count
+        above the threshold), so that no call counts every finished job.
+        """
+        ...
+
+    def queue_names(self, query: NamesQuery) -> list[str]:
+        """Names of the queues that hold any job."""
+        ...
+
+    def job_names(self, query: NamesQuery) -> list[str]:
+        """Names of recent jobs (``query.sample`` says how recent), for filters."""
+        ...
+
+    def queue_oldest_enqueued(self) -> Mapping[str, dt.datetime]:
+        """Per queue holding enqueued jobs, the earliest ``run_at`` among them."""
+        ...
+
+    def job_requeue_many(self, action: BulkAction) -> int:
+        """``job_requeue`` for the matching jobs that can be requeued; how many were."""
+        ...
+
+    def job_delete_many(self, action: BulkAction) -> int:
+        """``job_delete`` for the matching jobs that are not deleted; how many were."""
+        ...

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .. import _serialization
-from .._records import Job, RecurringJob, ServerInfo
+from .._records import CountCell, Job, JobPage, JobSummary, RecurringJob, ServerInfo
 from .._states import (
     FINAL_STATES,
     ContinueOn,
@@ -21,7 +21,29 @@ from .._states import (
     continuation_release,
     continuation_start,
 )
-from ._protocol import Capabilities, ClaimedJob, HeldJob, NewJob, Outcome, RecurringDefinition
+from ._protocol import (
+    BulkAction,
+    Capabilities,
+    ClaimedJob,
+    CountQuery,
+    HeldJob,
+    JobQuery,
+    NamesQuery,
+    NewJob,
+    Outcome,
+    RecurringDefinition,
+)
+from ._read import (
+    arguments_match,
+    bulk_pick,
+    cut_page,
+    decode_cursor,
+    name_matches,
+    query_ids,
+    scan_size,
+    split_names,
+    summary,
+)
 from ._rows import decode_error, decode_history, decode_result, history_entry, int_id
 
 
@@ -561,3 +583,122 @@ class MemoryStorage:
             if current is not None:
                 current.last_job_id = job_id
                 current.last_run = at
+
+    # --- reading many jobs (dashboards) ----------------------------------------------
+
+    def _candidates(self, query: JobQuery, scan: int) -> list[_Row]:
+        """Rows the indexed filters select, newest first, at most ``scan`` (as _read says)."""
+        states = set(query.states or JobState)
+        before = decode_cursor(query.cursor)
+        ids = set(query_ids(query)) if query.ids else None
+        found = []
+        for row in reversed(self._rows.values()):
+            if (
+                row.id < before
+                and row.state in states
+                and (not query.queues or row.queue in query.queues)
+                and (ids is None or row.id in ids)
+            ):
+                found.append(row)
+                if len(found) >= scan:
+                    break
+        return found
+
+    def _matching(
+        self, query: JobQuery, scan: int, allowed: frozenset[JobState] = frozenset()
+    ) -> tuple[list[_Row], list[_Row]]:
+        candidates = self._candidates(query, scan)
+        exact, prefixes = split_names(query.names)
+        matches = [
+            r
+            for r in candidates
+            if (not allowed or r.state in allowed)
+            and name_matches(r.name, exact, prefixes)
+            and arguments_match(r.args, r.kwargs, query)
+        ]
+        return candidates, matches
+
+    def job_search(self, query: JobQuery) -> JobPage:
+        return self._search(query, frozenset())
+
+    def _search(self, query: JobQuery, allowed: frozenset[JobState]) -> JobPage:
+        with self._lock:
+            scan = scan_size(query, allowed)
+            candidates, matches = self._matching(query, scan, allowed)
+            jobs = [_summary(r) for r in matches[: query.limit + 1]]
+            oldest = candidates[-1].id if candidates else None
+            return cut_page(jobs, len(candidates), oldest, query.limit, scan)
+
+    def job_count_cells(self, query: CountQuery) -> Mapping[tuple[str, JobState], CountCell]:
+        with self._lock:
+            counts: dict[tuple[str, JobState], int] = {}
+            for row in self._rows.values():
+                if (not query.states or row.state in query.states) and (
+                    not query.queues or row.queue in query.queues
+                ):
+                    key = (row.queue, row.state)
+                    counts[key] = counts.get(key, 0) + 1
+            return {key: CountCell(n, n <= query.threshold) for key, n in counts.items()}
+
+    def queue_names(self, query: NamesQuery) -> list[str]:
+        with self._lock:
+            names = {r.queue for r in self._rows.values() if r.queue.startswith(query.prefix)}
+            return sorted(names)[: query.limit]
+
+    def job_names(self, query: NamesQuery) -> list[str]:
+        with self._lock:
+            seen: dict[tuple[str, JobState], int] = {}
+            names = set()
+            for row in reversed(self._rows.values()):
+                key = (row.queue, row.state)
+                seen[key] = seen.get(key, 0) + 1
+                if seen[key] <= query.sample and row.name.startswith(query.prefix):
+                    names.add(row.name)
+            return sorted(names)[: query.limit]
+
+    def queue_oldest_enqueued(self) -> Mapping[str, dt.datetime]:
+        with self._lock:
+            oldest: dict[str, dt.datetime] = {}
+            for row in self._rows.values():
+                if row.state is JobState.ENQUEUED:
+                    current = oldest.get(row.queue)
+                    oldest[row.queue] = row.run_at if current is None else min(current, row.run_at)
+            return oldest
+
+    def job_requeue_many(self, action: BulkAction) -> int:
+        with self._lock:
+            picked = bulk_pick(self._search, action, REQUEUEABLE)
+            for job_id in picked:
+                self.job_requeue(str(job_id), action.now, action.reason)
+            return len(picked)
+
+    def job_delete_many(self, action: BulkAction) -> int:
+        with self._lock:
+            picked = bulk_pick(self._search, action, DELETABLE)
+            for job_id in picked:
+                self.job_delete(str(job_id), action.now, action.reason)
+            return len(picked)
+
+
+REQUEUEABLE = frozenset(s for s in JobState if can_requeue(s))
+DELETABLE = frozenset(s for s in JobState if can_delete(s))
+
+
+def _summary(row: _Row) -> JobSummary:
+    return summary(
+        id=row.id,
+        name=row.name,
+        queue=row.queue,
+        state=row.state.value,
+        attempt=row.attempt,
+        created_at=row.created_at,
+        run_at=row.run_at,
+        started_at=row.started_at,
+        finished_at=row.finished_at,
+        args=row.args,
+        kwargs=row.kwargs,
+        error=row.error,
+        parent_id=row.parent_id,
+        recurring_id=row.recurring_id,
+        server_id=row.server_id,
+    )

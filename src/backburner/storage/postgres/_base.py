@@ -16,7 +16,7 @@ T = TypeVar("T")
 Rows = list[tuple[Any, ...]]
 
 PACKAGE = __package__ or "backburner.storage.postgres"
-_QUERIES = load_queries(PACKAGE)
+_QUERIES = {**load_queries(PACKAGE), **load_queries(PACKAGE, "read.sql")}
 _SCHEMA_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
 
 

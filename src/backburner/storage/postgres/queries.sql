@@ -378,9 +378,11 @@ doomed AS (
     SELECT old.id, old.state
     FROM cutoff c
     CROSS JOIN LATERAL (
+        -- In the order of the bb_jobs_state index (state, queue, id): it stops after
+        -- "limit" jobs instead of sorting every job in the state.
         SELECT id, state FROM {schema}.bb_jobs
         WHERE state = c.state AND finished_at < c.before
-        ORDER BY id
+        ORDER BY queue, id
         LIMIT %(limit)s
         FOR UPDATE SKIP LOCKED
     ) AS old

@@ -31,6 +31,7 @@ from ._connections import Connection
 from ._insert import insert_jobs
 from ._listener import Listener
 from ._loop import LoopWrites
+from ._read import ReadVerbs
 from ._recurring import RecurringVerbs
 
 _OUTCOME_STATES = frozenset(
@@ -38,7 +39,7 @@ _OUTCOME_STATES = frozenset(
 )
 
 
-class PostgresStorage(RecurringVerbs):
+class PostgresStorage(RecurringVerbs, ReadVerbs):
     """Jobs in the tables of one PostgreSQL schema (created by ``migrate()`` if missing).
 
     Keyword options: ``schema`` (default "backburner"); ``pool_min_size`` and

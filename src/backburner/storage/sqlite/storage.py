@@ -18,13 +18,17 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from ..._records import Job, RecurringJob, ServerInfo
+from ..._records import CountCell, Job, JobPage, RecurringJob, ServerInfo
 from ..._states import JobState, continuation_release, continuation_start
 from .. import _rows
 from .._protocol import (
+    BulkAction,
     Capabilities,
     ClaimedJob,
+    CountQuery,
     HeldJob,
+    JobQuery,
+    NamesQuery,
     NewJob,
     Outcome,
     RecurringDefinition,
@@ -33,6 +37,7 @@ from .._protocol import (
 from .._rows import int_id
 from .._sql import load_migrations, load_queries
 from .._url import StorageError
+from . import _read
 from ._connections import SYNCHRONOUS, Connections
 
 Q = load_queries(__package__ or "backburner.storage.sqlite")
@@ -541,6 +546,40 @@ class SQLiteStorage:
     def recurring_record_trigger(self, recurring_id: str, job_id: str, at: dt.datetime) -> None:
         with self._write() as conn:
             conn.execute(Q["recurring_ran"], (recurring_id, _ts(at), job_id))
+
+    # --- reading many jobs (dashboards) ----------------------------------------------
+
+    def job_search(self, query: JobQuery) -> JobPage:
+        with self._db.reader() as conn:
+            return _read.search(conn, query)
+
+    def job_count_cells(self, query: CountQuery) -> Mapping[tuple[str, JobState], CountCell]:
+        with self._db.reader() as conn:
+            return _read.count_cells(conn, query)
+
+    def queue_names(self, query: NamesQuery) -> list[str]:
+        with self._db.reader() as conn:
+            return _read.queue_names(conn, query)
+
+    def job_names(self, query: NamesQuery) -> list[str]:
+        with self._db.reader() as conn:
+            return _read.job_names(conn, query)
+
+    def queue_oldest_enqueued(self) -> Mapping[str, dt.datetime]:
+        with self._db.reader() as conn:
+            return _read.queue_oldest_enqueued(conn)
+
+    def job_requeue_many(self, action: BulkAction) -> int:
+        with self._write() as conn:
+            return _read.requeue_many(conn, action)
+
+    def job_delete_many(self, action: BulkAction) -> int:
+        with self._write() as conn:
+            deleted = _read.delete_many(conn, action)
+            if deleted:
+                parents = dict.fromkeys(deleted, JobState.DELETED)
+                self._release_children(conn, parents, action.now)
+            return len(deleted)
 
 
 def _statements(script: str) -> Iterator[str]:
