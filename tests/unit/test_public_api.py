@@ -12,13 +12,17 @@ API_PAGE = Path(__file__).parents[2] / "docs" / "api.md"
 
 PUBLIC = [
     "Backburner",
+    "CountCell",
     "Cron",
     "Job",
     "JobCancelled",
     "JobContext",
     "JobError",
     "JobFunction",
+    "JobPage",
     "JobState",
+    "JobSummary",
+    "QueueInfo",
     "RecurringJob",
     "Retry",
     "ServerInfo",
