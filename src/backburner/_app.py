@@ -19,6 +19,7 @@ from ._recurring import RecurringManager
 from ._retry import Retry
 from ._settings import Settings
 from ._states import ContinueOn, JobState
+from .server import _eventloop
 from .server.server import DEFAULT_RETENTION, Server, ServerOptions, run_in_thread
 from .storage import Storage, open_storage
 from .storage._url import StorageError, redact
@@ -311,6 +312,7 @@ class Backburner:
             await server.serve()
 
         try:
-            asyncio.run(main())
+            # Not asyncio.run(): it would wait for ever for a job that swallows cancellation.
+            _eventloop.run(main())
         finally:
             self._servers.discard(server)

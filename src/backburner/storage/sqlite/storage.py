@@ -338,9 +338,19 @@ class SQLiteStorage:
     def job_next_due(self) -> dt.datetime | None:
         return _dt(self._conn.execute(Q["next_due"]).fetchone()[0])
 
-    def job_lost(self, server_id: str, job_ids: Sequence[str]) -> list[str]:
-        rows = self._conn.execute(Q["lost"], (json.dumps(list(job_ids)), server_id))
-        return [str(r[0]) for r in rows.fetchall()]
+    def job_lost(self, server_id: str, claims: Sequence[ClaimedJob]) -> list[str]:
+        keys = [int_id(claimed.id) for claimed in claims]
+        ids = json.dumps([key for key in keys if key is not None])
+        # Compared here rather than in SQL: the claim times are the very floats stored, and
+        # a float read back from JSON text might differ in its last bit.
+        held = {r[0]: (r[1], r[2]) for r in self._conn.execute(Q["held"], (ids, server_id))}
+        return [
+            claimed.id
+            for claimed, key in zip(claims, keys, strict=True)
+            if key not in held
+            or held[key][0] != claimed.attempt
+            or (claimed.started_at is not None and held[key][1] != _ts(claimed.started_at))
+        ]
 
     def job_prune(self, finished_before: Mapping[JobState, dt.datetime], limit: int) -> int:
         pruned = 0
