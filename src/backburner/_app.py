@@ -21,6 +21,7 @@ from ._recurring import RecurringManager
 from ._retry import Retry
 from ._settings import CODE, Layer, Settings
 from ._states import ContinueOn, JobState
+from .server import _eventloop
 from .server.server import Server, ServerOptions, run_in_thread
 from .storage import CountQuery, NamesQuery, Storage, open_storage
 from .storage._url import StorageError, redact
@@ -369,6 +370,7 @@ class Backburner:
             await server.serve()
 
         try:
-            asyncio.run(main())
+            # Not asyncio.run(): it would wait for ever for a job that swallows cancellation.
+            _eventloop.run(main())
         finally:
             self._servers.discard(server)

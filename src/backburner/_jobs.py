@@ -6,6 +6,7 @@ import dataclasses
 import datetime as dt
 import functools
 import inspect
+import math
 import sys
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, Generic, ParamSpec, TypeVar
@@ -45,8 +46,17 @@ class JobOptions:
     def __post_init__(self) -> None:
         check_name(self.name, "job name")
         check_name(self.queue, f"queue name for job {self.name!r}")
-        if self.timeout is not None and self.timeout <= 0:
-            raise ValueError(f"job {self.name!r}: timeout must be positive, not {self.timeout}")
+        if self.timeout is not None and not _positive_seconds(self.timeout):
+            raise ValueError(
+                f"job {self.name!r}: timeout must be a positive, finite number of seconds "
+                f"(or None), not {self.timeout!r}"
+            )
+
+
+def _positive_seconds(value: object) -> bool:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    return math.isfinite(value) and value > 0
 
 
 class JobFunction(Generic[P, R]):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import threading
@@ -266,15 +267,46 @@ def test_interrupted_outcome_returns_job_to_queue(storage: Storage) -> None:
 
 def test_delete_marks_deleted_and_lost_tells_the_server(storage: Storage) -> None:
     ids = storage.job_insert_many([new_job(), new_job()], T0)
-    storage.job_claim("s1", ["default"], 2, at(1))
+    claims = storage.job_claim("s1", ["default"], 2, at(1))
     assert storage.job_delete(ids[0], at(2), "deleted by hand")
     assert not storage.job_delete(ids[0], at(2), "twice")
     assert not storage.job_delete("99999", at(2), "unknown")
-    assert storage.job_lost("s1", ids) == [ids[0]]
+    assert storage.job_lost("s1", claims) == [ids[0]]
     assert storage.job_finish_many([succeed(ids[0])]) == []
     job = storage.job_get(ids[0])
     assert job is not None
     assert job.state is JobState.DELETED
+
+
+def test_lost_compares_the_claim_not_only_the_job(storage: Storage) -> None:
+    ids = storage.job_insert_many([new_job(), new_job()], T0)
+    first, other = storage.job_claim("s1", ["default"], 2, at(1))
+    assert storage.job_lost("s1", [first, other]) == []
+    # Deleted and requeued, then claimed again by the same server: the first claim is lost.
+    assert storage.job_delete(ids[0], at(2), "deleted by hand")
+    assert storage.job_requeue(ids[0], at(3), "requeued by hand")
+    [again] = storage.job_claim("s1", ["default"], 1, at(4))
+    assert again.id == ids[0]
+    assert storage.job_lost("s1", [first, other, again]) == [ids[0]]
+    assert storage.job_lost("s1", [again, other]) == []
+    assert storage.job_lost("s2", [again, other]) == [ids[0], ids[1]]
+
+
+def test_lost_tells_a_claim_from_a_later_one_with_the_same_attempt(storage: Storage) -> None:
+    [job_id] = storage.job_insert_many([new_job()], T0)
+    [first] = storage.job_claim("s1", ["default"], 1, at(1))
+    back = Outcome(
+        job_id=job_id, server_id="s1", attempt=1, state=JobState.ENQUEUED, at=at(2), reason="x"
+    )
+    assert storage.job_finish_many([back]) == [job_id]
+    [again] = storage.job_claim("s1", ["default"], 1, at(3))
+    assert again.attempt == first.attempt
+    assert storage.job_lost("s1", [first]) == [job_id]
+    assert storage.job_lost("s1", [again]) == []
+    # A claim that gives no time is compared by server and attempt only.
+    assert storage.job_lost("s1", [dataclasses.replace(first, started_at=None)]) == []
+    unknown = dataclasses.replace(first, id="99999")
+    assert storage.job_lost("s1", [unknown, again]) == ["99999"]
 
 
 def test_continuations_follow_their_parent(storage: Storage) -> None:
@@ -392,7 +424,7 @@ def test_server_rescue_requeues_jobs_of_dead_servers_only(storage: Storage) -> N
     ids = storage.job_insert_many([new_job(), new_job()], T0)
     storage.server_heartbeat(server("dead", heartbeat=at(0)))
     storage.server_heartbeat(server("alive", heartbeat=at(30)))
-    storage.job_claim("dead", ["default"], 1, at(1))
+    [dead_claim] = storage.job_claim("dead", ["default"], 1, at(1))
     storage.job_claim("alive", ["default"], 1, at(1))
     assert storage.server_rescue_dead("alive", heartbeat_before=at(20), now=at(31)) == 1
     assert [s.id for s in storage.server_list()] == ["alive"]
@@ -400,7 +432,7 @@ def test_server_rescue_requeues_jobs_of_dead_servers_only(storage: Storage) -> N
     assert rescued is not None
     assert rescued.state is JobState.ENQUEUED
     assert "dead" in (rescued.history[-1].reason or "")
-    assert storage.job_lost("dead", [ids[0]]) == [ids[0]]
+    assert storage.job_lost("dead", [dead_claim]) == [ids[0]]
     # The dead server's late acknowledgement cannot overwrite the rescued job.
     assert storage.job_finish_many([succeed(ids[0], server_id="dead")]) == []
     [again] = storage.job_claim("alive", ["default"], 1, at(32))

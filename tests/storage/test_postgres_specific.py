@@ -534,8 +534,9 @@ def test_new_jobs_are_visible_to_other_processes_at_once(store: PostgresStorage)
     try:
         assert other.capabilities.shared_across_processes
         ids = store.job_insert_many([new_job(), new_job()], T0)
-        assert [c.id for c in other.job_claim("s2", ["default"], 10, at(1))] == ids
-        assert store.job_lost("s2", ids) == []
+        claims = other.job_claim("s2", ["default"], 10, at(1))
+        assert [c.id for c in claims] == ids
+        assert store.job_lost("s2", claims) == []
     finally:
         other.close()
 

@@ -1,11 +1,13 @@
 from __future__ import annotations
 
 import itertools
+import math
 import random
 
 import pytest
 
 from backburner import Retry
+from backburner._retry import MAX_DELAY
 
 
 def test_explicit_delays_repeat_the_last_one() -> None:
@@ -53,3 +55,35 @@ def test_bad_policies_are_refused() -> None:
         Retry(delays=[-5])
     with pytest.raises(ValueError, match="starts at 1"):
         Retry().delay(0)
+
+
+@pytest.mark.parametrize("delay", [math.inf, math.nan, 1e12, -math.inf])
+def test_delays_that_could_never_be_scheduled_are_refused(delay: float) -> None:
+    with pytest.raises(ValueError, match="delays"):
+        Retry(attempts=3, delays=[delay])
+    with pytest.raises(ValueError, match="max_delay"):
+        Retry(max_delay=delay)
+
+
+def test_delays_and_attempts_must_be_numbers() -> None:
+    with pytest.raises(TypeError, match="delays"):
+        Retry(delays=["60"])  # type: ignore[list-item]
+    with pytest.raises(TypeError, match="delays"):
+        Retry(delays=60)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="attempts"):
+        Retry(attempts=2.5)  # type: ignore[arg-type]
+    assert Retry(delays=[MAX_DELAY]).delay(1) == MAX_DELAY
+
+
+def test_backoff_does_not_overflow_for_any_retry_number() -> None:
+    retry = Retry(attempts=5000, max_delay=MAX_DELAY)
+    rng = random.Random(1)
+    assert retry.delay(1025, rng) == retry.delay(4999, rng) == MAX_DELAY
+    assert Retry(attempts=5000).delay(1500) == 3600.0
+
+
+def test_on_takes_exception_types() -> None:
+    with pytest.raises(TypeError, match="on="):
+        Retry(on=("ConnectionError",))  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="on="):
+        Retry(on=(int,))  # type: ignore[arg-type]

@@ -131,11 +131,11 @@ class Maintenance:
         return rescued
 
     def check_lost_jobs(self) -> None:
-        running = self.server.running_job_ids()
-        if running:
-            lost = self.server.storage.job_lost(self.server.id, running)
+        claims = self.server.running_claims()
+        if claims:
+            lost = set(self.server.storage.job_lost(self.server.id, claims))
             if lost:
-                self.server.cancel_lost(lost)
+                self.server.cancel_lost([claimed for claimed in claims if claimed.id in lost])
 
     def prune(self) -> int:
         now = utcnow()

@@ -15,6 +15,7 @@ import logging
 import os
 import random
 import socket
+import sqlite3
 import threading
 import time
 import uuid
@@ -31,9 +32,11 @@ from .._recurring import enqueue_due
 from .._settings import RetentionSettings, ServerSettings
 from .._states import JobState
 from ..storage import ClaimedJob, LoopWriter, Outcome, Storage, WouldWait
+from ..storage._url import StorageError
+from . import _eventloop
 from ._threads import DaemonThreadPool
 from .maintenance import Maintenance
-from .runner import Runner
+from .runner import NO_OUTCOME, Runner, unstorable_outcome
 
 if TYPE_CHECKING:
     from .._app import Backburner
@@ -42,6 +45,7 @@ log = logging.getLogger("backburner.server")
 T = TypeVar("T")
 
 SCHEDULE_MIN_GAP = 0.1  # seconds between two passes of the schedule loop
+CANCEL_GRACE = 1.0  # seconds jobs asked to stop at shutdown get before they are requeued
 
 _DEFAULTS = ServerSettings()
 
@@ -76,11 +80,25 @@ class ServerOptions:
         return max(0.1, min(2.0, self.server_timeout / 5))
 
 
-@dataclass
+@dataclass(eq=False)
 class _Running:
     claimed: ClaimedJob
     context: JobContext
     task: asyncio.Task[None] | None = None
+    abandoned: bool = False
+    """It ignored its cancellation at shutdown: requeued, and whatever it does later is
+    dropped."""
+
+
+def _is_outage(error: BaseException) -> bool:
+    """Whether ``error`` says the storage cannot be reached or is busy for now (worth
+    writing the same outcomes again later) rather than that it refuses these outcomes."""
+    if isinstance(error, StorageError | OSError | sqlite3.OperationalError | WouldWait):
+        return True
+    # By name, so that PostgreSQL's errors need no import of its driver here.
+    return any(
+        kind.__name__ in ("OperationalError", "TransactionRollback") for kind in type(error).__mro__
+    )
 
 
 class Server:
@@ -91,7 +109,8 @@ class Server:
         self.options = options
         self.id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self.started_at = utcnow()
-        self._running: dict[str, _Running] = {}
+        self._running: dict[str, _Running] = {}  # the latest claim of each job running here
+        self._displaced: set[_Running] = set()  # older claims of the same jobs, still going
         # The times of claims sent and not yet answered, and of claims answered with jobs:
         # a job storage holds here from neither was claimed by a call whose reply was lost.
         self._claims_in_flight: set[dt.datetime] = set()
@@ -162,10 +181,16 @@ class Server:
         """On the loop: claims none of whose jobs storage holds here any more."""
         self._claims_received -= times
 
-    def cancel_lost(self, job_ids: Sequence[str]) -> None:
-        """Jobs deleted or rescued elsewhere while running here: ask them to stop."""
-        if self._loop is not None:
-            self._loop.call_soon_threadsafe(self._cancel, list(job_ids), "deleted")
+    def running_claims(self) -> list[ClaimedJob]:
+        """The claims of the jobs running here (the latest claim of each job)."""
+        return [running.claimed for running in list(self._running.values())]
+
+    def cancel_lost(self, claims: Sequence[ClaimedJob]) -> None:
+        """Claims of jobs deleted or rescued elsewhere while running here: ask them to stop."""
+        loop = self._loop
+        if loop is not None and not loop.is_closed():
+            with contextlib.suppress(RuntimeError):  # the loop may close in between
+                loop.call_soon_threadsafe(self._cancel_claims, list(claims))
 
     # --- on the loop -----------------------------------------------------------------
 
@@ -178,12 +203,21 @@ class Server:
         """This server made work (released continuations, staged due jobs): go and fetch."""
         self._work_hint.set()
 
-    def _cancel(self, job_ids: list[str], reason: str) -> None:
-        for job_id in job_ids:
-            running = self._running.get(job_id)
-            if running is None:
-                continue
-            log.info("job %s (%s): cancelling, %s", job_id, running.claimed.name, reason)
+    def _cancel_claims(self, claims: list[ClaimedJob]) -> None:
+        # Only those very claims: the same job may have been claimed again since.
+        runs = [self._running.get(claimed.id) for claimed in claims]
+        self._cancel(
+            [r for r, c in zip(runs, claims, strict=True) if r is not None and r.claimed is c],
+            "deleted",
+        )
+
+    def _active(self) -> list[_Running]:
+        return [*self._running.values(), *self._displaced]
+
+    def _cancel(self, runs: Sequence[_Running], reason: str) -> None:
+        for running in runs:
+            claimed = running.claimed
+            log.info("job %s (%s): cancelling, %s", claimed.id, claimed.name, reason)
             running.context.cancel(reason)
             job = self.app.registered(running.claimed.name)
             if running.task is not None and job is not None and job.is_async:
@@ -324,17 +358,34 @@ class Server:
             recurring_id=claimed.recurring_id,
         )
         running = _Running(claimed, context)
+        older = self._running.get(claimed.id)
+        if older is not None:
+            # Deleted or rescued, then claimed again before upkeep noticed: the older
+            # claim is no longer this server's, so its run stops now.
+            self._displaced.add(older)
+            self._cancel([older], "claimed again")
         self._running[claimed.id] = running
         self._busy += 1
         self.jobs_started += 1
         running.task = asyncio.create_task(self._run(running))
 
     async def _run(self, running: _Running) -> None:
-        outcome, still_running = await self._runner.run(running.claimed, running.context)
+        outcome: Outcome | None
+        still_running: Future[Any] | None = None
+        try:
+            outcome, still_running = await self._runner.run(running.claimed, running.context)
+        except BaseException as error:
+            # The runner's own failure path failed: the job fails, the server goes on.
+            log.exception("job %s (%s): its run failed", running.claimed.id, running.claimed.name)
+            outcome = self._runner.last_resort(running.claimed, error)
         # A deleted run that ignored its cancellation may end after the same job was
         # requeued and claimed again here: remove only this run's entry.
         if self._running.get(running.claimed.id) is running:
             del self._running[running.claimed.id]
+        else:
+            self._displaced.discard(running)
+        if running.abandoned:
+            return  # requeued when it was abandoned; the server has stopped since
         if outcome is not None:
             self._outcomes.append(outcome)
             self._flush_hint.set()
@@ -357,7 +408,7 @@ class Server:
             if self._outcomes:
                 batch, self._outcomes = self._outcomes, []
                 try:
-                    await self._record(batch)
+                    await self._record_batch(batch)
                     failures = 0
                 except Exception as error:
                     failures += 1
@@ -376,6 +427,51 @@ class Server:
             # in one wake-up, after which no hint would come.
             if self._drained and not self._outcomes:
                 return
+
+    async def _record_batch(self, batch: Sequence[Outcome]) -> None:
+        """Record ``batch``; raises only for an outage of the storage. When the storage
+        refuses the batch for what it holds, the outcomes go one by one, and each one it
+        refuses becomes a failure of that job saying why: one bad outcome must not hold
+        up the others, nor be retried for ever."""
+        try:
+            await self._record(batch)
+            return
+        except Exception as error:
+            if _is_outage(error):
+                raise
+            refused = error
+        log.warning(
+            "server %s: recording %d outcome(s) failed (%s); recording them one by one",
+            self.id,
+            len(batch),
+            refused,
+        )
+        for outcome in batch:
+            try:
+                await self._record([outcome])
+                continue
+            except Exception as error:
+                if _is_outage(error):
+                    raise
+                refused = error
+            log.error(
+                "server %s: the outcome of job %s could not be stored (%s); it fails",
+                self.id,
+                outcome.job_id,
+                refused,
+            )
+            try:
+                await self._record([unstorable_outcome(outcome, refused)])
+            except Exception as error:
+                if _is_outage(error):
+                    raise
+                log.error(
+                    "server %s: job %s: even its failure could not be stored (%s); "
+                    "it stays processing until this server stops",
+                    self.id,
+                    outcome.job_id,
+                    error,
+                )
 
     def _after_recording(self, batch: Sequence[Outcome]) -> None:
         if any(o.state.is_final for o in batch):
@@ -416,24 +512,64 @@ class Server:
         return min((t for t in times if t is not None), default=None)
 
     async def _drain(self) -> None:
-        """Graceful stop: wait for running jobs, then ask the rest to stop and requeue them."""
+        """Graceful stop: wait for running jobs, then ask the rest to stop and requeue them.
+
+        Bounded: ``shutdown_timeout`` (skipped by ``request_stop(immediately=True)``), then
+        ``CANCEL_GRACE``; runs still going then are abandoned.
+        """
         deadline = time.monotonic() + self.options.shutdown_timeout
-        if self._running:
-            log.info("server %s: waiting for %d running job(s)", self.id, len(self._running))
-        while self._running and time.monotonic() < deadline and not self._hurry.is_set():
+        if self._active():
+            log.info("server %s: waiting for %d running job(s)", self.id, len(self._active()))
+        while self._active() and time.monotonic() < deadline and not self._hurry.is_set():
             await asyncio.sleep(0.05)
-        if not self._running:
+        if not self._active():
             return
-        self._cancel(list(self._running), "server shutting down")
-        grace = time.monotonic() + 1.0
-        while self._running and time.monotonic() < grace:
+        self._cancel(self._active(), "server shutting down")
+        grace = time.monotonic() + CANCEL_GRACE
+        while self._active() and time.monotonic() < grace:
             await asyncio.sleep(0.05)
         # Sync jobs that ignore the signal: their runs go back to the queue now, and what
         # they do later is fenced out of storage.
-        tasks = [r.task for r in self._running.values() if r.task is not None]
+        tasks = [r.task for r in self._active() if r.task is not None]
         for task in tasks:
             task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        if tasks:
+            await asyncio.wait(tasks, timeout=0.2)
+        # Async jobs that swallow their cancellation would never end: leave them behind.
+        self._abandon([r for r in self._active() if r.task is not None and not r.task.done()])
+
+    def _abandon(self, runs: list[_Running]) -> None:
+        if not runs:
+            return
+        for running in runs:
+            running.abandoned = True
+            if self._running.get(running.claimed.id) is running:
+                del self._running[running.claimed.id]
+            self._displaced.discard(running)
+            assert running.task is not None
+            _eventloop.abandon(running.task)
+            if running.context.cancel_reason in NO_OUTCOME:
+                continue
+            claimed = running.claimed
+            self._outcomes.append(
+                Outcome(
+                    job_id=claimed.id,
+                    server_id=self.id,
+                    attempt=claimed.attempt,
+                    state=JobState.ENQUEUED,
+                    at=utcnow(),
+                    reason="interrupted: server shutting down; the job ignored its cancellation",
+                    started_at=claimed.started_at,
+                )
+            )
+        self._flush_hint.set()
+        log.warning(
+            "server %s: abandoned %d job(s) that ignored their cancellation, back in their "
+            "queues: %s",
+            self.id,
+            len(runs),
+            ", ".join(f"{r.claimed.id} ({r.claimed.name})" for r in runs),
+        )
 
 
 def run_in_thread(server: Server) -> Future[None]:
@@ -442,7 +578,7 @@ def run_in_thread(server: Server) -> Future[None]:
 
     def main() -> None:
         try:
-            asyncio.run(server.serve())
+            _eventloop.run(server.serve())
             done.set_result(None)
         except BaseException as error:
             done.set_exception(error)

@@ -301,8 +301,10 @@ class Storage(Protocol):
     def job_next_due(self) -> dt.datetime | None:
         """The earliest ``run_at`` among SCHEDULED jobs."""
 
-    def job_lost(self, server_id: str, job_ids: Sequence[str]) -> list[str]:
-        """Of ``job_ids``, those no longer PROCESSING on ``server_id`` (deleted or rescued)."""
+    def job_lost(self, server_id: str, claims: Sequence[ClaimedJob]) -> list[str]:
+        """The ids of ``claims`` whose job is no longer PROCESSING on ``server_id`` under
+        that claim: deleted, rescued, or claimed again since (another attempt, or another
+        ``started_at`` when the claim gives one). In the order given."""
 
     def job_held(self, server_id: str) -> list[HeldJob]:
         """The jobs PROCESSING on ``server_id``, with the claim each came from.

@@ -15,7 +15,13 @@ _NAME = re.compile(r"^-- name: (\w+)\s*$", re.MULTILINE)
 def load_queries(package: str, filename: str = "queries.sql") -> dict[str, str]:
     text = resources.files(package).joinpath(filename).read_text(encoding="utf-8")
     parts = _NAME.split(text)
-    return {name: body.strip() for name, body in zip(parts[1::2], parts[2::2], strict=True)}
+    queries: dict[str, str] = {}
+    for name, body in zip(parts[1::2], parts[2::2], strict=True):
+        if name in queries:
+            # A second block of the same name would silently replace the first.
+            raise ValueError(f"{package}/{filename} names two queries {name!r}")
+        queries[name] = body.strip()
+    return queries
 
 
 def load_migrations(package: str) -> list[tuple[int, str, str]]:

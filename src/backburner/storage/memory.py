@@ -377,17 +377,20 @@ class MemoryStorage:
             due = [r.run_at for r in self._rows.values() if r.state is JobState.SCHEDULED]
             return min(due, default=None)
 
-    def job_lost(self, server_id: str, job_ids: Sequence[str]) -> list[str]:
+    def job_lost(self, server_id: str, claims: Sequence[ClaimedJob]) -> list[str]:
         with self._lock:
             lost = []
-            for job_id in job_ids:
-                row = self._rows.get(int(job_id))
+            for claimed in claims:
+                key = int_id(claimed.id)
+                row = None if key is None else self._rows.get(key)
                 if (
                     row is None
                     or row.state is not JobState.PROCESSING
                     or row.server_id != server_id
+                    or row.attempt != claimed.attempt
+                    or claimed.started_at not in (None, row.started_at)
                 ):
-                    lost.append(job_id)
+                    lost.append(claimed.id)
             return lost
 
     def job_held(self, server_id: str) -> list[HeldJob]:

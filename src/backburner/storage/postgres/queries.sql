@@ -354,11 +354,16 @@ SELECT (SELECT count(*) FROM staged), (SELECT count(*) FROM notified);
 SELECT min(run_at) FROM {schema}.bb_jobs WHERE state = 'scheduled';
 
 -- name: lost
-SELECT given.id
-FROM unnest(%(ids)b::bigint[]) WITH ORDINALITY AS given(id, position)
+-- Claims in parallel arrays; lost unless the job is processing here under that claim.
+-- Positions (from 1) rather than ids: two claims of one job may be asked about at once.
+SELECT given.position
+FROM unnest(%(ids)b::bigint[], %(attempts)b::integer[], %(started_at)b::timestamptz[])
+    WITH ORDINALITY AS given(id, attempt, started_at, position)
 WHERE NOT EXISTS (
     SELECT 1 FROM {schema}.bb_jobs j
     WHERE j.id = given.id AND j.state = 'processing' AND j.server_id = %(server_id)s::text
+      AND j.attempt = given.attempt
+      AND (given.started_at IS NULL OR j.started_at = given.started_at)
 )
 ORDER BY given.position;
 

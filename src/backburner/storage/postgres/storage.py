@@ -246,14 +246,18 @@ class PostgresStorage(RecurringVerbs, ReadVerbs):
         [(due,)] = self._run("next_due")
         return due  # type: ignore[no-any-return]
 
-    def job_lost(self, server_id: str, job_ids: Sequence[str]) -> list[str]:
-        keys = [int_id(job_id) for job_id in job_ids]
-        ids = [key for key in keys if key is not None]
-        rows = self._run("lost", {"ids": ids, "server_id": server_id}) if ids else []
-        lost = {row[0] for row in rows}
-        return [
-            job_id for job_id, key in zip(job_ids, keys, strict=True) if key is None or key in lost
-        ]
+    def job_lost(self, server_id: str, claims: Sequence[ClaimedJob]) -> list[str]:
+        keys = [int_id(claimed.id) for claimed in claims]
+        known = [i for i, key in enumerate(keys) if key is not None]
+        params = {
+            "ids": [keys[i] for i in known],
+            "attempts": [claims[i].attempt for i in known],
+            "started_at": [claims[i].started_at for i in known],
+            "server_id": server_id,
+        }
+        rows = self._run("lost", params) if known else []
+        lost = {known[row[0] - 1] for row in rows}  # positions count from 1
+        return [c.id for i, c in enumerate(claims) if keys[i] is None or i in lost]
 
     def job_held(self, server_id: str) -> list[HeldJob]:
         rows = self._run("held", {"server_id": server_id})

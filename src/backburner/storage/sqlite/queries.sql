@@ -125,12 +125,10 @@ WHERE id IN (
 -- name: next_due
 SELECT min(run_at) FROM bb_jobs WHERE state = 'scheduled';
 
--- name: lost
-SELECT value FROM json_each(?1)
-WHERE NOT EXISTS (
-    SELECT 1 FROM bb_jobs
-    WHERE id = CAST(value AS INTEGER) AND state = 'processing' AND server_id = ?2
-);
+-- name: held_among
+-- Of the given ids, the jobs processing on this server, with the claim they are under.
+SELECT id, attempt, started_at FROM bb_jobs
+WHERE id IN (SELECT value FROM json_each(?1)) AND state = 'processing' AND server_id = ?2;
 
 -- name: prunable
 -- In the order of the bb_jobs_state index (state, queue, id): it stops after ?3 jobs

@@ -351,10 +351,21 @@ class SQLiteStorage:
         with self._db.reader() as conn:
             return _dt(conn.execute(Q["next_due"]).fetchone()[0])
 
-    def job_lost(self, server_id: str, job_ids: Sequence[str]) -> list[str]:
+    def job_lost(self, server_id: str, claims: Sequence[ClaimedJob]) -> list[str]:
+        keys = [int_id(claimed.id) for claimed in claims]
+        ids = json.dumps([key for key in keys if key is not None])
+        # Compared here rather than in SQL: the claim times are the very floats stored, and
+        # a float read back from JSON text might differ in its last bit.
         with self._db.reader() as conn:
-            rows = conn.execute(Q["lost"], (json.dumps(list(job_ids)), server_id)).fetchall()
-        return [str(r[0]) for r in rows]
+            rows = conn.execute(Q["held_among"], (ids, server_id)).fetchall()
+        held = {r[0]: (r[1], r[2]) for r in rows}
+        return [
+            claimed.id
+            for claimed, key in zip(claims, keys, strict=True)
+            if key not in held
+            or held[key][0] != claimed.attempt
+            or (claimed.started_at is not None and held[key][1] != _ts(claimed.started_at))
+        ]
 
     def job_held(self, server_id: str) -> list[HeldJob]:
         with self._db.reader() as conn:
