@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 import os
 import re
 import tomllib
@@ -85,22 +86,39 @@ def _duration(value: Any) -> Any:
     if value is None or isinstance(value, dt.timedelta):
         return value
     if isinstance(value, int | float) and not isinstance(value, bool):
-        return dt.timedelta(seconds=value)
+        return _timedelta(value, value)
     if isinstance(value, str):
         text = value.strip().lower()
         if text == KEEP:
             return None
         if _DURATION.sub("", text).strip() == "" and text:
             parts = _DURATION.findall(text)
-            return dt.timedelta(seconds=sum(float(n) * _UNITS[unit] for n, unit in parts))
+            return _timedelta(sum(float(n) * _UNITS[unit] for n, unit in parts), value)
         try:
-            return dt.timedelta(seconds=float(text))
+            seconds = float(text)
         except ValueError:
-            raise ValueError(
-                f"a duration is like 30d, 12h, 1h30m, 90s or a number of seconds, "
-                f"or {KEEP!r} to keep for good; not {value!r}"
-            ) from None
+            seconds = math.nan
+        return _timedelta(seconds, value)
     return value
+
+
+MAX_DURATION = dt.timedelta(days=365_000)
+"""The longest duration: cutoffs (now minus it) stay within the dates Python can hold."""
+
+
+def _timedelta(seconds: float, value: Any) -> dt.timedelta:
+    if math.isnan(seconds):
+        raise ValueError(
+            f"a duration is like 30d, 12h, 1h30m, 90s or a number of seconds, "
+            f"or {KEEP!r} to keep for good; not {value!r}"
+        )
+    # An infinite or huge number: a ValueError, so that the message names the setting.
+    if seconds > MAX_DURATION.total_seconds():
+        raise ValueError(
+            f"a duration of {value!r} is too long (at most {MAX_DURATION.days}d); "
+            f"{KEEP!r} keeps jobs for good"
+        )
+    return dt.timedelta(seconds=seconds)
 
 
 def _queues(value: Any) -> Any:

@@ -232,6 +232,19 @@ def test_durations(monkeypatch: pytest.MonkeyPatch, text: str, expected: dt.time
     assert Settings().retention.succeeded == expected
 
 
+@pytest.mark.parametrize("value", ["inf", "1e20", "99999999999d", "365001d", 1e300, float("inf")])
+def test_a_duration_too_long_for_a_timedelta_is_refused(
+    monkeypatch: pytest.MonkeyPatch, value: str | float
+) -> None:
+    if isinstance(value, str):
+        monkeypatch.setenv("BACKBURNER__RETENTION__SUCCEEDED", value)
+        given = {}
+    else:
+        given = {"retention": {"succeeded": value}}
+    with pytest.raises(SettingsError, match=r"retention\.succeeded = .*too long"):
+        Settings(**given)
+
+
 def test_a_negative_duration_is_refused() -> None:
     with pytest.raises(SettingsError, match=r"retention\.deleted = -5 .*greater than or equal"):
         Settings(retention={"deleted": -5})
