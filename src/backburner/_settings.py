@@ -190,7 +190,9 @@ class ServerSettings(_Section):
 
     queues: Queues = Field(default=("default",), min_length=1)
     workers: int = Field(default=10, ge=1)
-    server_timeout: float = Field(default=8.0, gt=0)
+    server_timeout: float = Field(
+        default=8.0, gt=0, le=MAX_DURATION.total_seconds(), allow_inf_nan=False
+    )
     shutdown_timeout: float = Field(default=15.0, ge=0)
 
 
