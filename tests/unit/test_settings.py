@@ -236,13 +236,13 @@ def test_durations(monkeypatch: pytest.MonkeyPatch, text: str, expected: dt.time
 def test_a_duration_too_long_for_a_timedelta_is_refused(
     monkeypatch: pytest.MonkeyPatch, value: str | float
 ) -> None:
+    retention: dict[str, float] = {}
     if isinstance(value, str):
         monkeypatch.setenv("BACKBURNER__RETENTION__SUCCEEDED", value)
-        given = {}
     else:
-        given = {"retention": {"succeeded": value}}
+        retention["succeeded"] = value
     with pytest.raises(SettingsError, match=r"retention\.succeeded = .*too long"):
-        Settings(**given)
+        Settings(retention=retention)
 
 
 @pytest.mark.parametrize("value", ["inf", "1e12"])
