@@ -83,8 +83,10 @@ _DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)")
 
 def _duration(value: Any) -> Any:
     """``"30d"``, ``"1h30m"``, ``"90s"``, a number of seconds, or ``"keep"`` (None)."""
-    if value is None or isinstance(value, dt.timedelta):
+    if value is None:
         return value
+    if isinstance(value, dt.timedelta):
+        return value if value <= MAX_DURATION else _timedelta(math.inf, value)
     if isinstance(value, int | float) and not isinstance(value, bool):
         return _timedelta(value, value)
     if isinstance(value, str):

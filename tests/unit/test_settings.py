@@ -232,11 +232,13 @@ def test_durations(monkeypatch: pytest.MonkeyPatch, text: str, expected: dt.time
     assert Settings().retention.succeeded == expected
 
 
-@pytest.mark.parametrize("value", ["inf", "1e20", "99999999999d", "365001d", 1e300, float("inf")])
+@pytest.mark.parametrize(
+    "value", ["inf", "1e20", "99999999999d", "365001d", 1e300, float("inf"), dt.timedelta.max]
+)
 def test_a_duration_too_long_for_a_timedelta_is_refused(
-    monkeypatch: pytest.MonkeyPatch, value: str | float
+    monkeypatch: pytest.MonkeyPatch, value: str | float | dt.timedelta
 ) -> None:
-    retention: dict[str, float] = {}
+    retention: dict[str, float | dt.timedelta] = {}
     if isinstance(value, str):
         monkeypatch.setenv("BACKBURNER__RETENTION__SUCCEEDED", value)
     else:
