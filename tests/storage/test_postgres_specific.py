@@ -15,7 +15,7 @@ import pytest
 from backburner import _serialization
 from backburner._records import ServerInfo
 from backburner._states import JobState, continuation_release
-from backburner.storage import NewJob, Outcome, open_storage
+from backburner.storage import NamesQuery, NewJob, Outcome, open_storage
 from backburner.storage._sql import load_migrations
 from backburner.storage._url import StorageError
 from backburner.storage.postgres import PostgresStorage
@@ -654,3 +654,21 @@ def test_the_loop_writer_connects_again_after_its_connections_are_terminated(
         assert asyncio.run(server_side()) == [job_id]
     finally:
         store.close()
+
+
+def test_names_are_found_and_sorted_by_code_point_under_a_linguistic_collation(
+    store: PostgresStorage,
+) -> None:
+    # A database created with a locale such as en_US sorts "b0" between "B" and "B1": the
+    # names starting with a prefix are then not one range of the index.
+    with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
+        conn.execute(
+            f'ALTER TABLE "{store.schema}".bb_jobs'
+            ' ALTER COLUMN queue TYPE text COLLATE "en-x-icu",'
+            ' ALTER COLUMN name TYPE text COLLATE "en-x-icu"'
+        )
+    jobs = [new_job(name, queue=queue) for name, queue in (("b.x", "b0"), ("B.y", "B1"))]
+    store.job_insert_many([*jobs, new_job(queue="B2")], T0)
+    assert store.queue_names(NamesQuery(prefix="B")) == ["B1", "B2"]
+    assert store.queue_names(NamesQuery()) == ["B1", "B2", "b0"]  # as sorted() has them
+    assert store.job_names(NamesQuery()) == ["B.y", "b.x", "task"]

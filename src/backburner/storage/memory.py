@@ -470,10 +470,10 @@ class MemoryStorage:
                 if s.heartbeat_at < heartbeat_before and s.id != server_id
             ]
             rescued = 0
-            for server_id in dead:
-                del self._servers[server_id]
+            for dead_id in dead:
+                del self._servers[dead_id]
                 rescued += self._requeue_processing(
-                    server_id, now, f"rescued from dead server {server_id}"
+                    dead_id, now, f"rescued from dead server {dead_id}"
                 )
             # Jobs of servers that vanished without a row (never heartbeated) are dead too.
             orphans = {
@@ -486,9 +486,9 @@ class MemoryStorage:
                 and r.started_at is not None
                 and r.started_at < heartbeat_before
             }
-            for server_id in orphans:
+            for orphan_id in orphans:
                 rescued += self._requeue_processing(
-                    server_id, now, f"rescued from dead server {server_id}"
+                    orphan_id, now, f"rescued from dead server {orphan_id}"
                 )
             return rescued
 
