@@ -586,13 +586,12 @@ def test_a_claims_commit_mode_stays_with_the_claim(schema: str) -> None:
         store.close()
 
 
-def test_the_loop_writer_claims_and_records_like_the_pooled_calls(store: PostgresStorage) -> None:
+def test_the_claim_port_claims_and_records_like_the_pooled_calls(store: PostgresStorage) -> None:
     [first, second, third] = store.job_insert_many([new_job(args=f"[{i}]") for i in range(3)], T0)
     [child] = store.job_insert_many(
         [new_job(state=JobState.AWAITING, parent_id=first, continue_on="succeeded")], T0
     )
-    writer = store.loop_writer()
-    assert writer is not None
+    writer = store.claim_port()
 
     async def server_side() -> tuple[list[str], list[str]]:
         try:
@@ -622,7 +621,7 @@ def test_the_loop_writer_claims_and_records_like_the_pooled_calls(store: Postgre
         asyncio.run(writer.job_finish_many([Outcome(third, "s1", 1, JobState.PROCESSING, at(3))]))
 
 
-def test_the_loop_writer_connects_again_after_its_connections_are_terminated(
+def test_the_claim_port_connects_again_after_its_connections_are_terminated(
     schema: str,
 ) -> None:
     name = f"bb-test-{uuid.uuid4().hex[:8]}"
@@ -630,8 +629,7 @@ def test_the_loop_writer_connects_again_after_its_connections_are_terminated(
     try:
         store.migrate()
         [job_id] = store.job_insert_many([new_job()], T0)
-        writer = store.loop_writer()
-        assert writer is not None
+        writer = store.claim_port()
 
         async def server_side() -> list[str]:
             try:
