@@ -15,14 +15,21 @@ from pathlib import Path
 import pytest
 
 from backburner._states import JobState
-from backburner.storage import Outcome, Storage
+from backburner.storage import ClaimPort, Outcome, Storage
+from backburner.storage._ports import ThreadedPort
 from backburner.storage.sqlite import SQLiteStorage
 from backburner.storage.sqlite._port import WouldWait
 
 from .conftest import T0, at, new_job
 
 
-def test_the_port_claims_and_records_like_the_storage_verbs(storage: Storage) -> None:
+def _port(storage: Storage, which: str) -> ClaimPort:
+    """The storage's own port, or the threaded one a backend may fall back on."""
+    return storage.claim_port() if which == "own" else ThreadedPort(storage)
+
+
+@pytest.mark.parametrize("which", ["own", "threaded"])
+def test_the_port_claims_and_records_like_the_storage_verbs(storage: Storage, which: str) -> None:
     storage.job_insert_many([new_job(queue="low")], T0)
     [first, second, third] = storage.job_insert_many([new_job(args=f"[{i}]") for i in range(3)], T0)
     [child] = storage.job_insert_many(
@@ -30,7 +37,7 @@ def test_the_port_claims_and_records_like_the_storage_verbs(storage: Storage) ->
     )
 
     async def server_side() -> tuple[list[str], list[int], list[str], list[str]]:
-        port = storage.claim_port()
+        port = _port(storage, which)
         try:
             claimed = await port.job_claim("s1", ["default", "low"], 2, at(1))
             recorded = await port.job_finish_many(
@@ -64,11 +71,12 @@ def test_the_port_claims_and_records_like_the_storage_verbs(storage: Storage) ->
     assert done.server_id == "s1"
 
 
-def test_claims_and_outcomes_may_be_awaited_side_by_side(storage: Storage) -> None:
+@pytest.mark.parametrize("which", ["own", "threaded"])
+def test_claims_and_outcomes_may_be_awaited_side_by_side(storage: Storage, which: str) -> None:
     ids = storage.job_insert_many([new_job() for _ in range(40)], T0)
 
     async def server_side() -> list[str]:
-        port = storage.claim_port()
+        port = _port(storage, which)
         try:
             claimed = await port.job_claim("s1", ["default"], 20, at(1))
             outcomes = [Outcome(c.id, "s1", 1, JobState.SUCCEEDED, at(2)) for c in claimed]

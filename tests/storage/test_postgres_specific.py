@@ -8,6 +8,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from types import SimpleNamespace
 
 import psycopg
 import pytest
@@ -16,9 +17,11 @@ from backburner import _serialization
 from backburner._records import ServerInfo
 from backburner._states import JobState, continuation_release
 from backburner.storage import NewJob, Outcome, open_storage
+from backburner.storage._ports import ThreadedPort
 from backburner.storage._sql import load_migrations
 from backburner.storage._url import StorageError
 from backburner.storage.postgres import PostgresStorage
+from backburner.storage.postgres import storage as postgres_storage_module
 from tests.support import POSTGRES_URL, drop_schema, fresh_schema, postgres_storage, wait_until
 
 from .conftest import T0, at, new_job
@@ -652,3 +655,23 @@ def test_the_claim_port_connects_again_after_its_connections_are_terminated(
         assert asyncio.run(server_side()) == [job_id]
     finally:
         store.close()
+
+
+def test_where_asyncio_cannot_drive_psycopg_the_claim_port_uses_threads(
+    store: PostgresStorage, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(postgres_storage_module, "sys", SimpleNamespace(platform="win32"))
+    [job_id] = store.job_insert_many([new_job()], T0)
+    port = store.claim_port()
+    assert isinstance(port, ThreadedPort)
+
+    async def server_side() -> list[str]:
+        try:
+            [claimed] = await port.job_claim("s1", ["default"], 5, at(1))
+            return await port.job_finish_many(
+                [Outcome(claimed.id, "s1", 1, JobState.SUCCEEDED, at(2))]
+            )
+        finally:
+            await port.close()
+
+    assert asyncio.run(server_side()) == [job_id]
