@@ -6,7 +6,6 @@ import datetime as dt
 import heapq
 import threading
 from collections.abc import Callable, Mapping, Sequence
-from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,6 +20,7 @@ from .._states import (
     continuation_release,
     continuation_start,
 )
+from ._ports import DirectPort
 from ._protocol import (
     BulkAction,
     Capabilities,
@@ -144,14 +144,11 @@ class MemoryStorage:
 
     @property
     def capabilities(self) -> Capabilities:
+        return Capabilities(shared_across_processes=False, poll_interval=1.0)
+
+    def claim_port(self) -> DirectPort:
         # Its lock is only ever held for microseconds: waiting for it costs nothing.
-        return Capabilities(shared_across_processes=False, poll_interval=1.0, local_writes=True)
-
-    def loop_writer(self) -> None:
-        return None  # writes are local: see without_waiting()
-
-    def without_waiting(self) -> AbstractContextManager[None]:
-        return nullcontext()
+        return DirectPort(self)
 
     def migrate(self) -> None:
         pass
