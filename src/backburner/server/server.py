@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from .._clock import utcnow
 from .._context import JobContext
+from .._events import JobFailed, JobStarted, JobSucceeded, ServerStarted, ServerStopped
 from .._names import check_name
 from .._records import ServerInfo
 from .._recurring import enqueue_due
@@ -34,6 +35,7 @@ from .._states import JobState
 from ..storage import ClaimedJob, LoopWriter, Outcome, Storage, WouldWait
 from ..storage._url import StorageError
 from . import _eventloop
+from ._emit import emit_outcomes, started_event
 from ._threads import DaemonThreadPool
 from .maintenance import Maintenance
 from .runner import NO_OUTCOME, Runner, unstorable_outcome
@@ -132,6 +134,8 @@ class Server:
         self.started = threading.Event()
         self._hurry = threading.Event()
         self.maintenance = Maintenance(self)
+        self._events = app.events
+        self._names: dict[tuple[str, int], tuple[str, str]] = {}  # for outcome events
         self.jobs_started = 0
 
     @property
@@ -248,9 +252,11 @@ class Server:
 
     async def _record(self, outcomes: Sequence[Outcome]) -> None:
         if self._loop_writer is not None:
-            await self._loop_writer.job_finish_many(outcomes)
+            applied = await self._loop_writer.job_finish_many(outcomes)
         else:
-            await self._write_call(self.storage.job_finish_many, outcomes)
+            applied = await self._write_call(self.storage.job_finish_many, outcomes)
+        if self._names:
+            emit_outcomes(self._events, outcomes, applied, self._names)
 
     async def _write_call(self, fn: Callable[..., T], *args: Any) -> T:
         """A claim or a batch of outcomes: right here when the storage's writes are local and
@@ -275,6 +281,8 @@ class Server:
         stop_listening = self.storage.listen(self.wake)
         self._loop_writer = self.storage.loop_writer()
         self.maintenance.start()
+        if self._events.wants(ServerStarted):
+            self._events.emit(ServerStarted(self.id, self.options.queues, self.options.workers))
         log.info(
             "server %s started: queues %s, %d workers, storage %s",
             self.id,
@@ -310,6 +318,8 @@ class Server:
             self._threads.shutdown()
             self._io.shutdown(wait=False)
             log.info("server %s stopped", self.id)
+            if self._events.wants(ServerStopped):
+                self._events.emit(ServerStopped(self.id))
 
     async def _fetch_loop(self) -> None:
         poll = self.storage.capabilities.poll_interval
@@ -368,6 +378,10 @@ class Server:
         self._busy += 1
         self.jobs_started += 1
         running.task = asyncio.create_task(self._run(running))
+        if self._events.wants(JobStarted):
+            self._events.emit(started_event(claimed, self.id))
+        if self._events.wants(JobSucceeded) or self._events.wants(JobFailed):
+            self._names[claimed.id, claimed.attempt] = (claimed.name, claimed.queue)
 
     async def _run(self, running: _Running) -> None:
         outcome: Outcome | None
@@ -491,7 +505,7 @@ class Server:
             passed = time.monotonic()
             try:
                 staged = await self._io_call(self.storage.job_stage_due, utcnow())
-                staged += await self._io_call(enqueue_due, self.storage, utcnow())
+                staged += await self._io_call(enqueue_due, self.app.engine, utcnow())
                 if staged:
                     self._wake_now()
                 next_due = await self._io_call(self._next_due)
