@@ -57,11 +57,6 @@ class Engine:
         self._wake = wake
         self.events = events
 
-    @property
-    def storage(self) -> Storage:
-        """The backend, opened on first use."""
-        return self._storage()
-
     def now(self) -> dt.datetime:
         """The time to store: storage first, since opening it measures the clock's offset."""
         self._storage()

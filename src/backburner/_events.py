@@ -143,6 +143,8 @@ class EventHub:
         self._subscribers: list[tuple[Subscriber, tuple[type[Event], ...]]] = []
         # Rebuilt on each (rare) change, read without a lock on each (frequent) emit.
         self._by_kind: dict[type[Event], tuple[Subscriber, ...]] = {}
+        self.active = False
+        """Whether anyone subscribes at all: one attribute read on a hot path."""
         self._logged_at: dict[int, float] = {}
 
     def subscribe(self, callback: Callable[[E], object], *kinds: type[E]) -> Callable[[], None]:
@@ -177,6 +179,7 @@ class EventHub:
             if listening:
                 by_kind[kind] = listening
         self._by_kind = by_kind
+        self.active = bool(by_kind)
 
     def wants(self, kind: type[Event]) -> bool:
         """Whether anyone listens to ``kind``."""

@@ -168,3 +168,12 @@ def test_a_raising_subscriber_never_fails_a_job(app: Backburner) -> None:
         job = app.jobs.wait(job_id, timeout=10)
     assert (job.state, job.result) == (JobState.SUCCEEDED, "ok")
     assert app.jobs.delete(job_id)
+
+
+def test_servers_lists_the_live_servers(app: Backburner) -> None:
+    assert app.servers() == []
+    with app.start_server(queues=["reports", "default"], workers=2, server_timeout=1.5) as server:
+        [info] = app.servers()
+        assert (info.id, info.queues, info.workers) == (server.id, ("reports", "default"), 2)
+        assert app.stats().servers == 1
+    assert app.servers() == []

@@ -378,6 +378,10 @@ class Server:
         self._busy += 1
         self.jobs_started += 1
         running.task = asyncio.create_task(self._run(running))
+        if self._events.active:
+            self._started(claimed)
+
+    def _started(self, claimed: ClaimedJob) -> None:
         if self._events.wants(JobStarted):
             self._events.emit(started_event(claimed, self.id))
         if self._events.wants(JobSucceeded) or self._events.wants(JobFailed):
