@@ -92,7 +92,7 @@ class Backburner:
         self.engine = Engine(lambda: self.storage, utcnow, self._wake_servers, self.events)
         self._client = Client(self.engine)
         self.jobs = JobManager(self.engine)
-        self.recurring = RecurringManager(self, self.engine)
+        self.recurring = RecurringManager(self._resolve, self.engine)
 
     def __repr__(self) -> str:
         return f"Backburner({self.storage_url!r})"

@@ -12,19 +12,17 @@ import dataclasses
 import datetime as dt
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from . import _reasons, _serialization
 from ._cron import CronSchedule, describe, parse_cron, resolve_timezone
 from ._engine import Engine
+from ._jobs import JobOptions
 from ._names import check_name, storable
 from ._records import RecurringJob
 from ._states import MISFIRE_MODES, JobState, Misfire
 from .storage import NewJob, RecurringDefinition
-
-if TYPE_CHECKING:
-    from ._app import Backburner
 
 log = logging.getLogger("backburner.recurring")
 
@@ -88,8 +86,10 @@ class RecurringManager:
     >>> app.recurring.trigger("daily-report")   # a run now; the schedule is unchanged
     """
 
-    def __init__(self, app: Backburner, engine: Engine) -> None:
-        self._app = app
+    def __init__(
+        self, resolve: Callable[[str | Callable[..., Any]], JobOptions], engine: Engine
+    ) -> None:
+        self._resolve = resolve
         self._engine = engine
         self._declared: dict[str, dict[str, Any]] = {}
 
@@ -121,7 +121,7 @@ class RecurringManager:
             raise TypeError(f"args= takes a list or tuple, not {type(args).__name__}")
         if kwargs is not None and not isinstance(kwargs, Mapping):
             raise TypeError(f"kwargs= takes a dict, not {type(kwargs).__name__}")
-        options = self._app._resolve(job)
+        options = self._resolve(job)
         if queue is not None:
             check_name(queue, f"queue name for recurring job {recurring_id!r}")
         args_text, kwargs_text = _serialization.dumps_arguments(
