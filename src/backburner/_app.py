@@ -14,16 +14,18 @@ from urllib.parse import parse_qs, urlsplit
 
 from . import _clock
 from ._client import Client, utcnow
+from ._engine import Engine
+from ._events import EventHub
 from ._jobs import JobFunction, JobOptions, When, default_name
 from ._manage import JobManager
-from ._records import CountCell, QueueInfo, Stats
+from ._records import QueueInfo, ServerInfo, Stats
 from ._recurring import RecurringManager
 from ._retry import Retry
 from ._settings import CODE, Layer, Settings
 from ._states import ContinueOn, JobState
 from .server import _eventloop
 from .server.server import Server, ServerOptions, run_in_thread
-from .storage import CountQuery, NamesQuery, Storage, open_storage
+from .storage import Storage, open_storage
 from .storage._url import StorageError, redact
 
 P = ParamSpec("P")
@@ -85,9 +87,12 @@ class Backburner:
         self._storage_lock = threading.Lock()
         self._registry: dict[str, JobFunction[..., Any]] = {}
         self._servers: set[Server] = set()
-        self._client = Client(lambda: self.storage, self._wake_servers)
-        self.jobs = JobManager(lambda: self.storage, self._wake_servers)
-        self.recurring = RecurringManager(self, lambda: self.storage)
+        self.events = EventHub()
+        """What happens to jobs and servers: ``app.events.subscribe(fn, JobFailed)``."""
+        self.engine = Engine(lambda: self.storage, utcnow, self._wake_servers, self.events)
+        self._client = Client(self.engine)
+        self.jobs = JobManager(self.engine)
+        self.recurring = RecurringManager(self._resolve, self.engine)
 
     def __repr__(self) -> str:
         return f"Backburner({self.storage_url!r})"
@@ -242,14 +247,19 @@ class Backburner:
 
     def stats(self) -> Stats:
         """How many jobs are in each state, and how many servers are alive."""
-        counts = self.storage.job_counts()
-        # A server killed outright keeps its row until a live one rescues its jobs.
-        alive_since = utcnow() - dt.timedelta(seconds=self.settings.server.server_timeout)
-        servers = [s for s in self.storage.server_list() if s.heartbeat_at >= alive_since]
+        counts = self.engine.job_counts()
         return Stats(
             **{state.value: counts.get(state, 0) for state in JobState},
-            servers=len(servers),
+            servers=len(self.servers()),
         )
+
+    def servers(self) -> list[ServerInfo]:
+        """The live servers: those that heartbeated within the ``server_timeout`` setting.
+
+        >>> [(s.hostname, s.queues, s.workers) for s in app.servers()]
+        [('web-1', ('default',), 10)]
+        """
+        return self.engine.servers(self.settings.server.server_timeout)
 
     def queues(self) -> list[QueueInfo]:
         """Every queue that holds jobs, by name: how many are enqueued, processing and
@@ -259,25 +269,7 @@ class Backburner:
         >>> [(q.name, q.enqueued.count, q.oldest_waiting) for q in app.queues()]
         [('default', 3, datetime.timedelta(seconds=2, microseconds=410000)), ('emails', 0, None)]
         """
-        storage = self.storage
-        waiting = (JobState.ENQUEUED, JobState.PROCESSING, JobState.SCHEDULED)
-        cells = storage.job_count_cells(CountQuery(states=waiting))
-        oldest = storage.queue_oldest_enqueued()
-        names = sorted(set(storage.queue_names(NamesQuery())) | {q for q, _ in cells})
-        now = utcnow()
-        none = CountCell(0)
-        return [
-            QueueInfo(
-                name=name,
-                enqueued=cells.get((name, JobState.ENQUEUED), none),
-                processing=cells.get((name, JobState.PROCESSING), none),
-                scheduled=cells.get((name, JobState.SCHEDULED), none),
-                oldest_waiting=(
-                    max(now - oldest[name], dt.timedelta(0)) if name in oldest else None
-                ),
-            )
-            for name in names
-        ]
+        return self.engine.queues()
 
     # --- servers -----------------------------------------------------------------------
 

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from . import _serialization
+from . import _reasons, _serialization
 from ._clock import utcnow
+from ._engine import Engine
 from ._jobs import JobOptions, When
 from ._states import ContinueOn, JobState
-from .storage import NewJob, Storage
+from .storage import NewJob
 
 UTC = dt.UTC
 
@@ -51,11 +52,10 @@ def resolve_when(when: When, now: dt.datetime) -> dt.datetime:
 
 
 class Client:
-    """Serializes arguments, decides each new job's state and hands it to storage."""
+    """Serializes arguments, decides each new job's state and hands it to the engine."""
 
-    def __init__(self, storage: Callable[[], Storage], on_insert: Callable[[str], None]) -> None:
-        self._storage = storage
-        self._on_insert = on_insert
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
 
     def _new(
         self,
@@ -81,15 +81,10 @@ class Client:
         )
 
     def _now(self) -> dt.datetime:
-        # Storage first: opening it measures this host's clock against the database's.
-        self._storage()
-        return utcnow()
+        return self._engine.now()
 
     def _insert(self, jobs: Sequence[NewJob], now: dt.datetime) -> list[str]:
-        ids = self._storage().job_insert_many(jobs, now)
-        for queue in {job.queue for job in jobs}:
-            self._on_insert(queue)
-        return ids
+        return self._engine.insert(jobs, now)
 
     def enqueue(self, options: JobOptions, args: Sequence[Any], kwargs: Mapping[str, Any]) -> str:
         now = self._now()
@@ -130,7 +125,7 @@ class Client:
             kwargs,
             state=JobState.SCHEDULED,
             run_at=run_at,
-            reason=f"due at {run_at.isoformat(timespec='seconds')}",
+            reason=_reasons.due_at(run_at),
             due_at=run_at,
         )
         return self._insert([job], now)[0]
@@ -152,7 +147,7 @@ class Client:
             kwargs,
             state=JobState.AWAITING,
             run_at=now,
-            reason=f"awaiting job {parent_id} ({on})",
+            reason=_reasons.awaiting(parent_id, on),
             parent_id=str(parent_id),
             continue_on=on,
         )

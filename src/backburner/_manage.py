@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import builtins
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from . import _serialization
-from ._client import utcnow
+from ._engine import Engine
 from ._names import storable
 from ._records import CountCell, Job, JobPage
 from ._states import FINAL_STATES, JobState
-from .storage import BulkAction, CountQuery, JobQuery, NamesQuery, Storage
+from .storage import CountQuery, JobQuery, NamesQuery
 from .storage._protocol import MAX_PAGE
 
 MAX_PAGE_SIZE = 10_000
@@ -37,13 +37,12 @@ class JobManager:
     (<JobState.SUCCEEDED: 'succeeded'>, {'width': 400})
     """
 
-    def __init__(self, storage: Callable[[], Storage], on_requeue: Callable[[str], None]) -> None:
-        self._storage = storage
-        self._on_requeue = on_requeue
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
 
     def get(self, job_id: str) -> Job | None:
         """The job with this id, or None."""
-        return self._storage().job_get(str(job_id))
+        return self._engine.job_get(str(job_id))
 
     def list(
         self,
@@ -59,11 +58,8 @@ class JobManager:
             raise ValueError(f"state= takes one of {', '.join(_STATES)}, not {state!r:.40}")
         if queue is not None and not storable(queue):
             return []
-        return self._storage().job_list(
-            state=None if state is None else JobState(state),
-            queue=queue,
-            limit=limit,
-            offset=offset,
+        return self._engine.job_list(
+            None if state is None else JobState(state), queue, limit, offset
         )
 
     def wait(self, job_id: str, timeout: float | None = None) -> Job:
@@ -88,17 +84,11 @@ class JobManager:
 
     def requeue(self, job_id: str) -> bool:
         """Run a finished (or scheduled) job again now. False when it is not in such a state."""
-        job = self.get(job_id)
-        if job is None:
-            return False
-        done = self._storage().job_requeue(str(job_id), utcnow(), "requeued")
-        if done:
-            self._on_requeue(job.queue)
-        return done
+        return self._engine.job_requeue(str(job_id))
 
     def delete(self, job_id: str) -> bool:
         """Delete a job; a running one is asked to stop. False for unknown or deleted jobs."""
-        return self._storage().job_delete(str(job_id), utcnow(), "deleted")
+        return self._engine.job_delete(str(job_id))
 
     # --- many jobs at once (dashboards) ------------------------------------------------
 
@@ -130,7 +120,7 @@ class JobManager:
         >>> more = app.jobs.search(state="failed", cursor=page.next) if page.has_more else None
         """
         query = self._query(state, queue, name, ids, args, kwargs, limit, cursor)
-        return self._storage().job_search(query)
+        return self._engine.job_search(query)
 
     def requeue_many(
         self,
@@ -151,12 +141,7 @@ class JobManager:
         12
         """
         query = self._query(state, queue, name, ids, args, kwargs, limit, None)
-        done = self._storage().job_requeue_many(BulkAction(query, utcnow(), "requeued"))
-        if done:
-            woken = query.queues or self._storage().queue_names(NamesQuery())
-            for woken_queue in woken:
-                self._on_requeue(woken_queue)
-        return done
+        return self._engine.job_requeue_many(query)
 
     def delete_many(
         self,
@@ -178,7 +163,7 @@ class JobManager:
         2
         """
         query = self._query(state, queue, name, ids, args, kwargs, limit, None)
-        return self._storage().job_delete_many(BulkAction(query, utcnow(), "deleted"))
+        return self._engine.job_delete_many(query)
 
     def counts(
         self,
@@ -196,7 +181,7 @@ class JobManager:
         query = CountQuery(
             states=_states(state), queues=_strings(queue, "queue"), threshold=threshold
         )
-        return self._storage().job_count_cells(query)
+        return self._engine.job_count_cells(query)
 
     def names(self, prefix: str = "", limit: int = 1000) -> builtins.list[str]:
         """Names of recent jobs starting with ``prefix``, sorted (for filters).
@@ -204,7 +189,7 @@ class JobManager:
         >>> app.jobs.names("emails.")
         ['emails.digest', 'emails.welcome']
         """
-        return self._storage().job_names(NamesQuery(prefix=prefix, limit=limit))
+        return self._engine.job_names(NamesQuery(prefix=prefix, limit=limit))
 
     @staticmethod
     def _query(

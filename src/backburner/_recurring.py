@@ -12,19 +12,17 @@ import dataclasses
 import datetime as dt
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from . import _serialization
-from ._client import utcnow
+from . import _reasons, _serialization
 from ._cron import CronSchedule, describe, parse_cron, resolve_timezone
+from ._engine import Engine
+from ._jobs import JobOptions
 from ._names import check_name, storable
 from ._records import RecurringJob
 from ._states import MISFIRE_MODES, JobState, Misfire
-from .storage import NewJob, RecurringDefinition, Storage
-
-if TYPE_CHECKING:
-    from ._app import Backburner
+from .storage import NewJob, RecurringDefinition
 
 log = logging.getLogger("backburner.recurring")
 
@@ -88,9 +86,11 @@ class RecurringManager:
     >>> app.recurring.trigger("daily-report")   # a run now; the schedule is unchanged
     """
 
-    def __init__(self, app: Backburner, storage: Callable[[], Storage]) -> None:
-        self._app = app
-        self._storage = storage
+    def __init__(
+        self, resolve: Callable[[str | Callable[..., Any]], JobOptions], engine: Engine
+    ) -> None:
+        self._resolve = resolve
+        self._engine = engine
         self._declared: dict[str, dict[str, Any]] = {}
 
     def add_or_update(
@@ -121,14 +121,13 @@ class RecurringManager:
             raise TypeError(f"args= takes a list or tuple, not {type(args).__name__}")
         if kwargs is not None and not isinstance(kwargs, Mapping):
             raise TypeError(f"kwargs= takes a dict, not {type(kwargs).__name__}")
-        options = self._app._resolve(job)
+        options = self._resolve(job)
         if queue is not None:
             check_name(queue, f"queue name for recurring job {recurring_id!r}")
         args_text, kwargs_text = _serialization.dumps_arguments(
             args, kwargs or {}, job=options.name
         )
-        storage = self._storage()  # opened first: that measures the clock's offset
-        now = utcnow()
+        now = self._engine.now()
         next_run = schedule.next_after(now, zone)
         if next_run is None:
             raise ValueError(f"cron {cron!r} has no run after {now.isoformat()}")
@@ -142,8 +141,7 @@ class RecurringManager:
             kwargs=kwargs_text,
             misfire=misfire,
         )
-        storage.recurring_upsert(definition, next_run, now)
-        self._app._wake_servers()
+        self._engine.recurring_upsert(definition, next_run, now)
         found = self.get(recurring_id)
         assert found is not None
         return found
@@ -165,44 +163,42 @@ class RecurringManager:
         """The recurring job, or None for an unknown id."""
         if not storable(recurring_id):
             return None
-        found = self._storage().recurring_get(recurring_id)
+        found = self._engine.recurring_get(recurring_id)
         return None if found is None else _described(found)
 
     def list(self) -> list[RecurringJob]:
         """All recurring jobs, by id."""
-        return [_described(r) for r in self._storage().recurring_list()]
+        return [_described(r) for r in self._engine.recurring_list()]
 
     def remove(self, recurring_id: str) -> bool:
         """Stop and forget it; jobs it already enqueued stay. False for an unknown id."""
-        return storable(recurring_id) and self._storage().recurring_remove(recurring_id)
+        return storable(recurring_id) and self._engine.recurring_remove(recurring_id)
 
     def pause(self, recurring_id: str) -> bool:
         """No runs until resumed. False for an unknown id."""
         if not storable(recurring_id):
             return False
-        return self._storage().recurring_set_paused(recurring_id, True, None)
+        return self._engine.recurring_pause(recurring_id)
 
     def resume(self, recurring_id: str) -> bool:
         """Run again from the next instant after now; runs missed while paused are skipped."""
-        found = self._storage().recurring_get(recurring_id) if storable(recurring_id) else None
+        found = self._engine.recurring_get(recurring_id) if storable(recurring_id) else None
         if found is None:
             return False
-        next_run = parse_cron(found.cron).next_after(utcnow(), resolve_timezone(found.timezone))
-        done = self._storage().recurring_set_paused(recurring_id, False, next_run)
-        self._app._wake_servers()
-        return done
+        now = self._engine.now()
+        next_run = parse_cron(found.cron).next_after(now, resolve_timezone(found.timezone))
+        return self._engine.recurring_resume(recurring_id, next_run)
 
     def trigger(self, recurring_id: str) -> str:
         """Enqueue a run now and return its job id; the next scheduled run is unchanged."""
-        found = self._storage().recurring_get(recurring_id) if storable(recurring_id) else None
+        found = self._engine.recurring_get(recurring_id) if storable(recurring_id) else None
         if found is None:
             raise LookupError(f"no recurring job with id {recurring_id!r}")
-        now = utcnow()
-        job = _run_job(found, now, reason=f"recurring {recurring_id} triggered by hand")
-        [job_id] = self._storage().job_insert_many([dataclasses.replace(job, unique_key=None)], now)
-        self._storage().recurring_record_trigger(recurring_id, job_id, now)
-        self._app._wake_servers(found.queue)
-        return job_id
+        now = self._engine.now()
+        job = _run_job(found, now, reason=_reasons.recurring_triggered(recurring_id))
+        return self._engine.recurring_trigger(
+            recurring_id, dataclasses.replace(job, unique_key=None), now
+        )
 
 
 def _described(record: RecurringJob) -> RecurringJob:
@@ -224,21 +220,21 @@ def _run_job(record: RecurringJob, instant: dt.datetime, reason: str) -> NewJob:
     )
 
 
-def enqueue_due(storage: Storage, now: dt.datetime, limit: int = 100) -> int:
+def enqueue_due(engine: Engine, now: dt.datetime, limit: int = 100) -> int:
     """Enqueue the runs of every due recurring job; returns how many jobs were enqueued.
 
     Safe to call from any number of servers at once. A definition that cannot be read
     (its cron or time zone no longer parses) is logged and skipped, never fatal.
     """
     enqueued = 0
-    for record in storage.recurring_due(now, limit):
+    for record in engine.recurring_due(now, limit):
         assert record.next_run is not None
         try:
             schedule = parse_cron(record.cron)
             zone = resolve_timezone(record.timezone)
         except ValueError as error:
             log.error("recurring job %r cannot be scheduled: %s", record.id, error)
-            storage.recurring_advance(record.id, record.next_run, None, [], now)
+            engine.recurring_advance(record, None, [], now)
             continue
         instants, following = plan_runs(schedule, zone, record.next_run, now, record.misfire)
         if not instants:
@@ -248,10 +244,10 @@ def enqueue_due(storage: Storage, now: dt.datetime, limit: int = 100) -> int:
                 record.next_run.isoformat(),
             )
         jobs = [
-            _run_job(record, instant, f"recurring {record.id} due at {instant.isoformat()}")
+            _run_job(record, instant, _reasons.recurring_due(record.id, instant))
             for instant in instants
         ]
-        ids = storage.recurring_advance(record.id, record.next_run, following, jobs, now)
+        ids = engine.recurring_advance(record, following, jobs, now)
         if ids:
             enqueued += len(ids)
     return enqueued

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from .._clock import utcnow
 from .._context import JobContext
+from .._events import JobFailed, JobStarted, JobSucceeded, ServerStarted, ServerStopped
 from .._names import check_name
 from .._records import ServerInfo
 from .._recurring import enqueue_due
@@ -34,6 +35,7 @@ from .._states import JobState
 from ..storage import ClaimedJob, ClaimPort, Outcome, Storage
 from ..storage._url import StorageError
 from . import _eventloop
+from ._emit import emit_outcomes, started_event
 from ._threads import DaemonThreadPool
 from .maintenance import Maintenance
 from .runner import NO_OUTCOME, Runner, unstorable_outcome
@@ -131,6 +133,8 @@ class Server:
         self.started = threading.Event()
         self._hurry = threading.Event()
         self.maintenance = Maintenance(self)
+        self._events = app.events
+        self._names: dict[tuple[str, int], tuple[str, str]] = {}  # for outcome events
         self.jobs_started = 0
 
     @property
@@ -247,7 +251,9 @@ class Server:
         return claimed
 
     async def _record(self, outcomes: Sequence[Outcome]) -> None:
-        await self._port.job_finish_many(outcomes)
+        applied = await self._port.job_finish_many(outcomes)
+        if self._names:
+            emit_outcomes(self._events, outcomes, applied, self._names)
 
     async def serve(self) -> None:
         """Run until ``request_stop()``; then stop gracefully."""
@@ -261,6 +267,8 @@ class Server:
         stop_listening = self.storage.listen(self.wake)
         self._claim_port = self.storage.claim_port()
         self.maintenance.start()
+        if self._events.wants(ServerStarted):
+            self._events.emit(ServerStarted(self.id, self.options.queues, self.options.workers))
         log.info(
             "server %s started: queues %s, %d workers, storage %s",
             self.id,
@@ -296,6 +304,8 @@ class Server:
             self._threads.shutdown()
             self._io.shutdown(wait=False)
             log.info("server %s stopped", self.id)
+            if self._events.wants(ServerStopped):
+                self._events.emit(ServerStopped(self.id))
 
     async def _fetch_loop(self) -> None:
         poll = self.storage.capabilities.poll_interval
@@ -354,6 +364,14 @@ class Server:
         self._busy += 1
         self.jobs_started += 1
         running.task = asyncio.create_task(self._run(running))
+        if self._events.active:
+            self._started(claimed)
+
+    def _started(self, claimed: ClaimedJob) -> None:
+        if self._events.wants(JobStarted):
+            self._events.emit(started_event(claimed, self.id))
+        if self._events.wants(JobSucceeded) or self._events.wants(JobFailed):
+            self._names[claimed.id, claimed.attempt] = (claimed.name, claimed.queue)
 
     async def _run(self, running: _Running) -> None:
         outcome: Outcome | None
@@ -477,7 +495,7 @@ class Server:
             passed = time.monotonic()
             try:
                 staged = await self._io_call(self.storage.job_stage_due, utcnow())
-                staged += await self._io_call(enqueue_due, self.storage, utcnow())
+                staged += await self._io_call(enqueue_due, self.app.engine, utcnow())
                 if staged:
                     self._wake_now()
                 next_due = await self._io_call(self._next_due)

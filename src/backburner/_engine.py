@@ -1,0 +1,216 @@
+"""The engine: the one caller of a storage backend outside the server.
+
+The client, ``app.jobs``, ``app.recurring``, the app's own reads and the CLI all go
+through it, so that what wraps a storage call lives once, here: the clock (read after
+storage opens, which measures this host's clock against the database's), the words of
+history reasons, in-process wake-ups of servers, and the events of ``app.events``.
+Backends stay plain data access.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping, Sequence
+from typing import Literal
+
+from . import _reasons
+from ._events import (
+    EventHub,
+    JobDeleted,
+    JobEnqueued,
+    JobRequeued,
+    RecurringEnqueued,
+)
+from ._records import CountCell, Job, JobPage, QueueInfo, RecurringJob, ServerInfo
+from ._states import JobState
+from .storage import (
+    BulkAction,
+    CountQuery,
+    JobQuery,
+    NamesQuery,
+    NewJob,
+    RecurringDefinition,
+    Storage,
+)
+
+_WAITING = (JobState.ENQUEUED, JobState.PROCESSING, JobState.SCHEDULED)
+_NONE = CountCell(0)
+_NEW_STATES: dict[JobState, Literal["enqueued", "scheduled", "awaiting"]] = {
+    JobState.ENQUEUED: "enqueued",
+    JobState.SCHEDULED: "scheduled",
+    JobState.AWAITING: "awaiting",
+}
+
+
+class Engine:
+    """Job-lifecycle calls on storage, with the clock, wake-ups and events around them."""
+
+    def __init__(
+        self,
+        storage: Callable[[], Storage],
+        clock: Callable[[], dt.datetime],
+        wake: Callable[[str | None], None],
+        events: EventHub,
+    ) -> None:
+        self._storage = storage
+        self._clock = clock
+        self._wake = wake
+        self.events = events
+
+    def now(self) -> dt.datetime:
+        """The time to store: storage first, since opening it measures the clock's offset."""
+        self._storage()
+        return self._clock()
+
+    # --- new jobs ----------------------------------------------------------------------
+
+    def insert(self, jobs: Sequence[NewJob], now: dt.datetime) -> list[str]:
+        """Store new jobs (all or none) and wake the servers of their queues."""
+        ids = self._storage().job_insert_many(jobs, now)
+        for queue in {job.queue for job in jobs}:
+            self._wake(queue)
+        if self.events.wants(JobEnqueued):
+            self._enqueued(jobs, ids, now)
+        return ids
+
+    def _enqueued(self, jobs: Sequence[NewJob], ids: Sequence[str], now: dt.datetime) -> None:
+        for job, job_id in zip(jobs, ids, strict=True):
+            state = _NEW_STATES[job.state]
+            self.events.emit(JobEnqueued(job_id, job.name, job.queue, state, now))
+
+    # --- reading jobs ------------------------------------------------------------------
+
+    def job_get(self, job_id: str) -> Job | None:
+        return self._storage().job_get(job_id)
+
+    def job_list(
+        self, state: JobState | None, queue: str | None, limit: int, offset: int
+    ) -> list[Job]:
+        return self._storage().job_list(state=state, queue=queue, limit=limit, offset=offset)
+
+    def job_search(self, query: JobQuery) -> JobPage:
+        return self._storage().job_search(query)
+
+    def job_count_cells(self, query: CountQuery) -> Mapping[tuple[str, JobState], CountCell]:
+        return self._storage().job_count_cells(query)
+
+    def job_names(self, query: NamesQuery) -> list[str]:
+        return self._storage().job_names(query)
+
+    # --- acting on jobs ----------------------------------------------------------------
+
+    def job_requeue(self, job_id: str) -> bool:
+        """Run a finished or scheduled job again now; False when it is in no such state."""
+        job = self._storage().job_get(job_id)
+        if job is None:
+            return False
+        done = self._storage().job_requeue(job_id, self.now(), _reasons.REQUEUED)
+        if done:
+            self._wake(job.queue)
+            if self.events.wants(JobRequeued):
+                self.events.emit(JobRequeued(job_id, job.queue, _reasons.REQUEUED))
+        return done
+
+    def job_delete(self, job_id: str) -> bool:
+        done = self._storage().job_delete(job_id, self.now(), _reasons.DELETED)
+        if done and self.events.wants(JobDeleted):
+            self.events.emit(JobDeleted(job_id, _reasons.DELETED))
+        return done
+
+    def job_requeue_many(self, query: JobQuery) -> int:
+        storage = self._storage()
+        done = storage.job_requeue_many(BulkAction(query, self.now(), _reasons.REQUEUED))
+        if done:
+            for queue in query.queues or storage.queue_names(NamesQuery()):
+                self._wake(queue)
+        return done
+
+    def job_delete_many(self, query: JobQuery) -> int:
+        return self._storage().job_delete_many(BulkAction(query, self.now(), _reasons.DELETED))
+
+    # --- recurring jobs ----------------------------------------------------------------
+
+    def recurring_upsert(
+        self, definition: RecurringDefinition, next_run: dt.datetime, now: dt.datetime
+    ) -> None:
+        self._storage().recurring_upsert(definition, next_run, now)
+        self._wake(None)
+
+    def recurring_get(self, recurring_id: str) -> RecurringJob | None:
+        return self._storage().recurring_get(recurring_id)
+
+    def recurring_list(self) -> list[RecurringJob]:
+        return self._storage().recurring_list()
+
+    def recurring_remove(self, recurring_id: str) -> bool:
+        return self._storage().recurring_remove(recurring_id)
+
+    def recurring_pause(self, recurring_id: str) -> bool:
+        return self._storage().recurring_set_paused(recurring_id, True, None)
+
+    def recurring_resume(self, recurring_id: str, next_run: dt.datetime | None) -> bool:
+        done = self._storage().recurring_set_paused(recurring_id, False, next_run)
+        self._wake(None)
+        return done
+
+    def recurring_trigger(self, recurring_id: str, job: NewJob, now: dt.datetime) -> str:
+        """Store a run triggered by hand and note it on the recurring job."""
+        [job_id] = self.insert([job], now)
+        self._storage().recurring_record_trigger(recurring_id, job_id, now)
+        if self.events.wants(RecurringEnqueued):
+            self.events.emit(RecurringEnqueued(recurring_id, job_id, now))
+        return job_id
+
+    def recurring_due(self, now: dt.datetime, limit: int) -> list[RecurringJob]:
+        return self._storage().recurring_due(now, limit)
+
+    def recurring_advance(
+        self,
+        record: RecurringJob,
+        following: dt.datetime | None,
+        jobs: Sequence[NewJob],
+        now: dt.datetime,
+    ) -> list[str]:
+        """Move a due recurring job on to ``following`` and store its runs, if it was still
+        due at its ``next_run`` (another server may have moved it first)."""
+        assert record.next_run is not None
+        ids = self._storage().recurring_advance(record.id, record.next_run, following, jobs, now)
+        if ids:
+            if self.events.wants(JobEnqueued):
+                self._enqueued(jobs, ids, now)
+            if self.events.wants(RecurringEnqueued):
+                for job, job_id in zip(jobs, ids, strict=True):
+                    self.events.emit(RecurringEnqueued(record.id, job_id, job.run_at))
+        return ids or []
+
+    # --- the app's overviews -----------------------------------------------------------
+
+    def servers(self, server_timeout: float) -> list[ServerInfo]:
+        """The servers that heartbeated within ``server_timeout`` seconds."""
+        # A server killed outright keeps its row until a live one rescues its jobs.
+        servers = self._storage().server_list()
+        alive_since = self._clock() - dt.timedelta(seconds=server_timeout)
+        return [s for s in servers if s.heartbeat_at >= alive_since]
+
+    def job_counts(self) -> Mapping[JobState, int]:
+        return self._storage().job_counts()
+
+    def queues(self) -> list[QueueInfo]:
+        """Every queue that holds jobs: see ``Backburner.queues()``."""
+        storage = self._storage()
+        cells = storage.job_count_cells(CountQuery(states=_WAITING))
+        oldest = storage.queue_oldest_enqueued()
+        names = sorted(set(storage.queue_names(NamesQuery())) | {q for q, _ in cells})
+        now = self._clock()
+        return [
+            QueueInfo(
+                name=name,
+                enqueued=cells.get((name, JobState.ENQUEUED), _NONE),
+                processing=cells.get((name, JobState.PROCESSING), _NONE),
+                scheduled=cells.get((name, JobState.SCHEDULED), _NONE),
+                oldest_waiting=(
+                    max(now - oldest[name], dt.timedelta(0)) if name in oldest else None
+                ),
+            )
+            for name in names
+        ]
