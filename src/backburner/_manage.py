@@ -86,19 +86,22 @@ class JobManager:
             time.sleep(pause)
             pause = min(pause * 1.5, 0.1)
 
-    def requeue(self, job_id: str) -> bool:
-        """Run a finished (or scheduled) job again now. False when it is not in such a state."""
+    def requeue(self, job_id: str, *, reason: str = "requeued") -> bool:
+        """Run a finished (or scheduled) job again now. False when it is not in such a state.
+
+        ``reason`` is recorded in the job's history (say who asked, e.g. a dashboard user).
+        """
         job = self.get(job_id)
         if job is None:
             return False
-        done = self._storage().job_requeue(str(job_id), utcnow(), "requeued")
+        done = self._storage().job_requeue(str(job_id), utcnow(), reason)
         if done:
             self._on_requeue(job.queue)
         return done
 
-    def delete(self, job_id: str) -> bool:
+    def delete(self, job_id: str, *, reason: str = "deleted") -> bool:
         """Delete a job; a running one is asked to stop. False for unknown or deleted jobs."""
-        return self._storage().job_delete(str(job_id), utcnow(), "deleted")
+        return self._storage().job_delete(str(job_id), utcnow(), reason)
 
     # --- many jobs at once (dashboards) ------------------------------------------------
 
@@ -142,6 +145,7 @@ class JobManager:
         args: Sequence[Any] | None = None,
         kwargs: Mapping[str, Any] | None = None,
         limit: int = MAX_PAGE,
+        reason: str = "requeued",
     ) -> int:
         """Run again now up to ``limit`` (at most 1,000) matching jobs that are finished or
         scheduled, newest first; how many were. Filters as in ``search``; call again
@@ -151,7 +155,7 @@ class JobManager:
         12
         """
         query = self._query(state, queue, name, ids, args, kwargs, limit, None)
-        done = self._storage().job_requeue_many(BulkAction(query, utcnow(), "requeued"))
+        done = self._storage().job_requeue_many(BulkAction(query, utcnow(), reason))
         if done:
             woken = query.queues or self._storage().queue_names(NamesQuery())
             for woken_queue in woken:
@@ -168,6 +172,7 @@ class JobManager:
         args: Sequence[Any] | None = None,
         kwargs: Mapping[str, Any] | None = None,
         limit: int = MAX_PAGE,
+        reason: str = "deleted",
     ) -> int:
         """Delete up to ``limit`` (at most 1,000) matching jobs, newest first; how many were.
 
@@ -178,7 +183,7 @@ class JobManager:
         2
         """
         query = self._query(state, queue, name, ids, args, kwargs, limit, None)
-        return self._storage().job_delete_many(BulkAction(query, utcnow(), "deleted"))
+        return self._storage().job_delete_many(BulkAction(query, utcnow(), reason))
 
     def counts(
         self,

@@ -192,13 +192,16 @@ class RecurringManager:
         self._app._wake_servers()
         return done
 
-    def trigger(self, recurring_id: str) -> str:
-        """Enqueue a run now and return its job id; the next scheduled run is unchanged."""
+    def trigger(self, recurring_id: str, *, reason: str | None = None) -> str:
+        """Enqueue a run now and return its job id; the next scheduled run is unchanged.
+
+        ``reason`` replaces the history's "recurring <id> triggered by hand".
+        """
         found = self._storage().recurring_get(recurring_id) if storable(recurring_id) else None
         if found is None:
             raise LookupError(f"no recurring job with id {recurring_id!r}")
         now = utcnow()
-        job = _run_job(found, now, reason=f"recurring {recurring_id} triggered by hand")
+        job = _run_job(found, now, reason=reason or f"recurring {recurring_id} triggered by hand")
         [job_id] = self._storage().job_insert_many([dataclasses.replace(job, unique_key=None)], now)
         self._storage().recurring_record_trigger(recurring_id, job_id, now)
         self._app._wake_servers(found.queue)

@@ -1,0 +1,148 @@
+"""Routes, and the guard every request passes: access, read-only, cross-site forgery."""
+
+from __future__ import annotations
+
+import html
+import logging
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from ._access import Authorize, Grant, cross_site, grant_for
+from ._api import Api, ApiError
+from ._health import health_endpoint, live_endpoint, metrics_endpoint
+from ._openapi import document
+from ._pages import STATIC, Pages
+from ._snapshot import cache_for
+
+if TYPE_CHECKING:
+    from .._app import Backburner
+
+log = logging.getLogger("backburner.web")
+
+Handler = Callable[[Request, Grant], Awaitable[Any]]
+_JSON = "application/json"
+
+
+def _error(status: int, message: str, api: bool) -> Response:
+    if api:
+        return JSONResponse({"error": message}, status_code=status)
+    return HTMLResponse(
+        f"<!doctype html><title>{status}</title><p>{_escape(message)}</p>", status_code=status
+    )
+
+
+def _escape(text: str) -> str:
+    return html.escape(text)
+
+
+class _Guard:
+    """Checks one request before its handler runs."""
+
+    def __init__(self, authorize: Authorize | None, read_only: bool) -> None:
+        self.authorize = authorize
+        self.read_only = read_only
+
+    def wrap(self, handler: Handler, *, acts: bool = False, api: bool = True) -> Any:
+        async def endpoint(request: Request) -> Response:
+            grant = grant_for(self.authorize, request, self.read_only)
+            if not grant.can_view:
+                return _error(403, "access to the dashboard is refused", api)
+            if acts:
+                refused = self._refuse_action(request, grant)
+                if refused is not None:
+                    return _error(403, refused, api)
+            try:
+                answer = await handler(request, grant)
+            except ApiError as error:
+                return _error(error.status, error.message, api)
+            except (ValueError, TypeError, LookupError) as error:
+                return _error(400, str(error), api)
+            if isinstance(answer, Response):
+                return answer
+            return JSONResponse(answer, headers={"Cache-Control": "no-store"})
+
+        return endpoint
+
+    @staticmethod
+    def _refuse_action(request: Request, grant: Grant) -> str | None:
+        if not grant.can_act:
+            return "this dashboard is read-only for you: actions are refused"
+        forged = cross_site(request)
+        if forged is not None:
+            return f"refused as a possible cross-site request: {forged}"
+        if request.method == "POST":
+            kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+            if kind != _JSON:
+                # Forms and text/plain can be sent by any page without asking the browser.
+                return f"actions take Content-Type: {_JSON}, not {kind or 'none'}"
+        return None
+
+
+def create_dashboard(
+    app: Backburner, authorize: Authorize | None = None, read_only: bool = False
+) -> Starlette:
+    """The dashboard of ``app`` as a Starlette app (see ``Backburner.dashboard``)."""
+    guard = _Guard(authorize, read_only)
+    cache = cache_for(app)
+    api = Api(app, cache)
+    pages = Pages(app, cache)
+    w = guard.wrap
+
+    async def openapi(request: Request, grant: Grant) -> Any:
+        return document(request.scope.get("root_path", ""))
+
+    def plain(endpoint: Callable[[Request], Response]) -> Handler:
+        async def handler(request: Request, grant: Grant) -> Any:
+            return endpoint(request)
+
+        return handler
+
+    routes = [
+        Route("/", w(pages.overview, api=False)),
+        Route("/jobs", w(pages.jobs, api=False)),
+        Route("/jobs/{id}", w(pages.job, api=False)),
+        Route("/recurring", w(pages.recurring, api=False)),
+        Route("/queues", w(pages.queues, api=False)),
+        Route("/servers", w(pages.servers, api=False)),
+        Route("/api/openapi.json", w(openapi)),
+        Route("/api/stats", w(api.stats)),
+        Route("/api/jobs", w(api.jobs)),
+        Route("/api/jobs", w(api.enqueue, acts=True), methods=["POST"]),
+        Route("/api/jobs/requeue", w(api.bulk_requeue, acts=True), methods=["POST"]),
+        Route("/api/jobs/delete", w(api.bulk_delete, acts=True), methods=["POST"]),
+        Route("/api/jobs/{id}", w(api.job)),
+        Route("/api/jobs/{id}/requeue", w(api.requeue_one, acts=True), methods=["POST"]),
+        Route("/api/jobs/{id}/delete", w(api.delete_one, acts=True), methods=["POST"]),
+        Route("/api/recurring", w(api.recurring)),
+        Route("/api/recurring/{id}/{verb}", w(api.recurring_action, acts=True), methods=["POST"]),
+        Route("/api/recurring/{id}", w(api.recurring_action, acts=True), methods=["DELETE"]),
+        Route("/api/queues", w(api.queues)),
+        Route("/api/queues/{name}/{verb}", w(api.queue_action, acts=True), methods=["POST"]),
+        Route("/api/servers", w(api.servers)),
+        Route("/health", w(plain(health_endpoint(app)))),
+        Route("/health/live", w(plain(live_endpoint))),
+        Route("/metrics", w(plain(metrics_endpoint(cache)))),
+        Mount("/static", StaticFiles(directory=STATIC), name="static"),
+    ]
+
+    async def not_found(request: Request, exc: Exception) -> Response:
+        status = exc.status_code if isinstance(exc, HTTPException) else 500
+        detail = exc.detail if isinstance(exc, HTTPException) else "internal error"
+        path = request.scope.get("path", "")
+        return _error(status, str(detail), "/api/" in path or "/health" in path)
+
+    async def failed(request: Request, exc: Exception) -> Response:
+        log.exception("dashboard request %s %s failed", request.method, request.url.path)
+        return _error(500, f"internal error: {type(exc).__name__}", True)
+
+    return Starlette(
+        routes=routes,
+        exception_handlers={HTTPException: not_found, Exception: failed},
+    )
