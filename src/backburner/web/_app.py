@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import html
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
-from starlette.routing import Mount, Route
+from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from ._access import Authorize, Grant, cross_site, grant_for
@@ -30,11 +30,15 @@ Handler = Callable[[Request, Grant], Awaitable[Any]]
 _JSON = "application/json"
 
 
-def _error(status: int, message: str, api: bool) -> Response:
+def _error(
+    status: int, message: str, api: bool, headers: Mapping[str, str] | None = None
+) -> Response:
     if api:
-        return JSONResponse({"error": message}, status_code=status)
+        return JSONResponse({"error": message}, status_code=status, headers=headers)
     return HTMLResponse(
-        f"<!doctype html><title>{status}</title><p>{_escape(message)}</p>", status_code=status
+        f"<!doctype html><title>{status}</title><p>{_escape(message)}</p>",
+        status_code=status,
+        headers=headers,
     )
 
 
@@ -85,6 +89,26 @@ class _Guard:
         return None
 
 
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+def _grouped(endpoints: list[tuple[str, str, Endpoint]]) -> dict[str, dict[str, Endpoint]]:
+    grouped: dict[str, dict[str, Endpoint]] = {}
+    for path, method, endpoint in endpoints:
+        grouped.setdefault(path, {})[method] = endpoint
+    return grouped
+
+
+def _by_method(handlers: dict[str, Endpoint]) -> Endpoint:
+    """One route per path, so that a 405 lists in ``Allow`` every method the path takes."""
+
+    async def endpoint(request: Request) -> Response:
+        method = "GET" if request.method == "HEAD" else request.method
+        return await handlers[method](request)
+
+    return endpoint
+
+
 def create_dashboard(
     app: Backburner, authorize: Authorize | None = None, read_only: bool = False
 ) -> Starlette:
@@ -104,39 +128,44 @@ def create_dashboard(
 
         return handler
 
-    routes = [
-        Route("/", w(pages.overview, api=False)),
-        Route("/jobs", w(pages.jobs, api=False)),
-        Route("/jobs/{id}", w(pages.job, api=False)),
-        Route("/recurring", w(pages.recurring, api=False)),
-        Route("/queues", w(pages.queues, api=False)),
-        Route("/servers", w(pages.servers, api=False)),
-        Route("/api/openapi.json", w(openapi)),
-        Route("/api/stats", w(api.stats)),
-        Route("/api/jobs", w(api.jobs)),
-        Route("/api/jobs", w(api.enqueue, acts=True), methods=["POST"]),
-        Route("/api/jobs/requeue", w(api.bulk_requeue, acts=True), methods=["POST"]),
-        Route("/api/jobs/delete", w(api.bulk_delete, acts=True), methods=["POST"]),
-        Route("/api/jobs/{id}", w(api.job)),
-        Route("/api/jobs/{id}/requeue", w(api.requeue_one, acts=True), methods=["POST"]),
-        Route("/api/jobs/{id}/delete", w(api.delete_one, acts=True), methods=["POST"]),
-        Route("/api/recurring", w(api.recurring)),
-        Route("/api/recurring/{id}/{verb}", w(api.recurring_action, acts=True), methods=["POST"]),
-        Route("/api/recurring/{id}", w(api.recurring_action, acts=True), methods=["DELETE"]),
-        Route("/api/queues", w(api.queues)),
-        Route("/api/queues/{name}/{verb}", w(api.queue_action, acts=True), methods=["POST"]),
-        Route("/api/servers", w(api.servers)),
-        Route("/health", w(plain(health_endpoint(app)))),
-        Route("/health/live", w(plain(live_endpoint))),
-        Route("/metrics", w(plain(metrics_endpoint(cache)))),
-        Mount("/static", StaticFiles(directory=STATIC), name="static"),
+    endpoints = [
+        ("/", "GET", w(pages.overview, api=False)),
+        ("/jobs", "GET", w(pages.jobs, api=False)),
+        ("/jobs/{id}", "GET", w(pages.job, api=False)),
+        ("/recurring", "GET", w(pages.recurring, api=False)),
+        ("/queues", "GET", w(pages.queues, api=False)),
+        ("/servers", "GET", w(pages.servers, api=False)),
+        ("/api/openapi.json", "GET", w(openapi)),
+        ("/api/stats", "GET", w(api.stats)),
+        ("/api/jobs", "GET", w(api.jobs)),
+        ("/api/jobs", "POST", w(api.enqueue, acts=True)),
+        ("/api/jobs/requeue", "POST", w(api.bulk_requeue, acts=True)),
+        ("/api/jobs/delete", "POST", w(api.bulk_delete, acts=True)),
+        ("/api/jobs/{id}", "GET", w(api.job)),
+        ("/api/jobs/{id}/requeue", "POST", w(api.requeue_one, acts=True)),
+        ("/api/jobs/{id}/delete", "POST", w(api.delete_one, acts=True)),
+        ("/api/recurring", "GET", w(api.recurring)),
+        ("/api/recurring/{id}/{verb}", "POST", w(api.recurring_action, acts=True)),
+        ("/api/recurring/{id}", "DELETE", w(api.recurring_action, acts=True)),
+        ("/api/queues", "GET", w(api.queues)),
+        ("/api/queues/{name}/{verb}", "POST", w(api.queue_action, acts=True)),
+        ("/api/servers", "GET", w(api.servers)),
+        ("/health", "GET", w(plain(health_endpoint(app)))),
+        ("/health/live", "GET", w(plain(live_endpoint))),
+        ("/metrics", "GET", w(plain(metrics_endpoint(cache)))),
     ]
+    routes: list[BaseRoute] = [
+        Route(path, _by_method(handlers), methods=list(handlers))
+        for path, handlers in _grouped(endpoints).items()
+    ]
+    routes.append(Mount("/static", StaticFiles(directory=STATIC), name="static"))
 
     async def not_found(request: Request, exc: Exception) -> Response:
         status = exc.status_code if isinstance(exc, HTTPException) else 500
         detail = exc.detail if isinstance(exc, HTTPException) else "internal error"
         path = request.scope.get("path", "")
-        return _error(status, str(detail), "/api/" in path or "/health" in path)
+        headers = exc.headers if isinstance(exc, HTTPException) else None  # Allow, on a 405
+        return _error(status, str(detail), "/api/" in path or "/health" in path, headers)
 
     async def failed(request: Request, exc: Exception) -> Response:
         log.exception("dashboard request %s %s failed", request.method, request.url.path)
