@@ -87,6 +87,10 @@ def test_health_is_503_when_storage_does_not_answer(tmp_path: Path) -> None:
     assert answer.json()["status"] == "unhealthy"
     assert answer.json()["checks"]["storage"]["status"] == "unhealthy"
     assert client.get("health/live").status_code == 200
+    stats = client.get("api/stats")
+    assert stats.status_code == 503
+    assert "storage does not answer" in stats.json()["error"]
+    assert client.get("jobs").status_code == 503
 
 
 def test_metrics_are_prometheus_text(client: TestClient, app: Backburner) -> None:

@@ -14,6 +14,7 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from ..storage._url import StorageError
 from ._access import Authorize, Grant, cross_site, grant_for
 from ._api import Api, ApiError
 from ._health import health_endpoint, live_endpoint, metrics_endpoint
@@ -66,6 +67,9 @@ class _Guard:
                 answer = await handler(request, grant)
             except ApiError as error:
                 return _error(error.status, error.message, api)
+            except StorageError as error:
+                # The dashboard is fine; what it reads is not there right now.
+                return _error(503, f"storage does not answer: {error}", api)
             except (ValueError, TypeError, LookupError) as error:
                 return _error(400, str(error), api)
             if isinstance(answer, Response):
