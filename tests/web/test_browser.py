@@ -59,6 +59,10 @@ def served(tmp_path: Path) -> Iterator[tuple[Backburner, str]]:
             raise ConnectionError("card processor timed out")
         return f"charged {order}"
 
+    @app.job(name="billing.refund", retry=Retry(attempts=0))
+    def refund(order: int) -> None:
+        raise ValueError(f"order {order} was never charged")
+
     app.recurring.add_or_update("nightly-report", "emails.send", "0 3 * * *", args=["ops@x"])
     port = _free_port()
     web = uvicorn.Server(
@@ -72,6 +76,11 @@ def served(tmp_path: Path) -> Iterator[tuple[Backburner, str]]:
         web.should_exit = True
         thread.join(10)
     app.close()
+
+
+def _requeued(app: Backburner, job_id: str) -> bool:
+    job = app.jobs.get(job_id)
+    return job is not None and "requeued from the dashboard" in [c.reason for c in job.history]
 
 
 def _state(app: Backburner, job_id: str) -> JobState:
@@ -144,8 +153,21 @@ def test_every_page_and_the_main_actions(served: tuple[Backburner, str], tmp_pat
                 return None if found is None else found.last_job_id
 
             wait_until(triggered, what="the trigger")
-            # The jobs page lists by state.
-            page.goto(base + "/jobs?state=deleted")
-            assert page.locator("table.jobs").is_visible()
+            # Retry every job matching the filter, after a question that says how many.
+            refunds = [app.enqueue("billing.refund", n) for n in (1, 2)]
+            for refund_id in refunds:
+                app.jobs.wait(refund_id, timeout=10)
+            page = browser.new_page()
+            page.goto(base + "/jobs?state=failed&q=name:billing.*")
+            with page.expect_event("dialog") as asked:
+                page.get_by_role("button", name="Retry all matching").click()
+            question = asked.value
+            assert question.message == "Retry 2 failed jobs matching \u201cname:billing.*\u201d?"
+            question.accept()
+            page.wait_for_selector("#message:text('Retried 2 jobs')", timeout=10_000)
+            wait_until(
+                lambda: all(_requeued(app, refund_id) for refund_id in refunds),
+                what="the bulk retry",
+            )
         finally:
             browser.close()

@@ -71,23 +71,33 @@
     if (!button) { return; }
     var bulk = button.closest(".bulk");
     var verb = button.dataset.verb === "requeue" ? "Retry" : "Delete";
-    var payload;
+    function act(payload) {
+      send(base + "/api/jobs/" + button.dataset.verb, "POST", payload)
+        .then(report(button.dataset.verb))
+        .catch(function (error) { say(error.message); });
+    }
     if (button.classList.contains("bulk-all")) {
       var filter = { q: bulk.dataset.q };
       if (bulk.dataset.state) { filter.state = bulk.dataset.state; }
-      var what = (bulk.dataset.state ? bulk.dataset.state + " " : "") + "jobs" +
-        (bulk.dataset.q ? " matching \u201c" + bulk.dataset.q + "\u201d" : "");
-      if (!confirm(verb + " all " + what + "? (up to 1,000 per click)")) { return; }
-      payload = { filter: filter };
+      var what = (bulk.dataset.state ? bulk.dataset.state + " " : "") + "job" +
+        (bulk.dataset.q ? "s matching \u201c" + bulk.dataset.q + "\u201d" : "s");
+      // Count first (one bounded page of up to 1,000), so that the question says how many.
+      var params = new URLSearchParams({ q: bulk.dataset.q, limit: "1000" });
+      if (bulk.dataset.state) { params.set("state", bulk.dataset.state); }
+      fetch(base + "/api/jobs?" + params, { credentials: "same-origin" })
+        .then(function (r) { return r.json(); })
+        .then(function (page) {
+          var n = page.jobs.length;
+          var how = page.next ? (n ? "the first " + n + " of the " : "up to 1,000 of the ") : (n + " ");
+          if (confirm(verb + " " + how + what + "?")) { act({ filter: filter }); }
+        })
+        .catch(function (error) { say(error.message); });
     } else {
       var ids = Array.prototype.map.call(document.querySelectorAll("input.pick:checked"), function (box) { return box.value; });
       if (!ids.length) { say("Select some jobs first"); return; }
       if (!confirm(verb + " " + ids.length + " selected job" + (ids.length === 1 ? "" : "s") + "?")) { return; }
-      payload = { ids: ids };
+      act({ ids: ids });
     }
-    send(base + "/api/jobs/" + button.dataset.verb, "POST", payload)
-      .then(report(button.dataset.verb))
-      .catch(function (error) { say(error.message); });
   });
   function report(verb) {
     return function (data) {
