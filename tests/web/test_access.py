@@ -148,3 +148,9 @@ def test_nothing_changes_on_get(app: Backburner) -> None:
     for path in (f"api/jobs/{job_id}/requeue", f"api/jobs/{job_id}/delete", "api/jobs/requeue"):
         assert client.get(path).status_code in (404, 405)
     assert _state(app, job_id) is JobState.FAILED
+
+
+def test_pages_refuse_to_be_framed_by_another_site(client: TestClient) -> None:
+    headers = client.get("jobs").headers
+    assert headers["x-frame-options"] == "DENY"
+    assert "frame-ancestors 'none'" in headers["content-security-policy"]

@@ -87,6 +87,8 @@ def test_enqueue_a_registered_job_by_name(client: TestClient, app: Backburner) -
         ({"name": "send", "at": "2099-01-01T00:00:00"}, 400, "offset"),
         ({"name": "send", "delay": 1, "at": "2099-01-01T00:00:00Z"}, 400, "not both"),
         ({"name": "send", "colour": "red"}, 400, "unknown field"),
+        ({"name": "send", "args": []}, 400, "do not fit"),
+        ({"name": "send", "args": ["x"], "kwargs": {"nobody": 1}}, 400, "do not fit"),
     ],
 )
 def test_enqueue_refuses_malformed_bodies(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import inspect
 import json
 import math
 from typing import TYPE_CHECKING, Any
@@ -175,6 +176,12 @@ class Api:
         if queue is not None and not isinstance(queue, str):
             raise ApiError(400, "'queue' takes a queue name")
         when = _when(body)
+        try:
+            inspect.signature(function.func).bind(*args, **kwargs)
+        except TypeError as error:
+            raise ApiError(400, f"arguments do not fit job {name}: {error}") from None
+        except ValueError:
+            pass  # no signature to check against (a builtin)
         try:
             target = function.with_options(queue=queue) if queue is not None else function
             job_id = (
