@@ -38,8 +38,9 @@ def reason(verb: str, grant: Grant) -> str:
     return f"{verb} from the dashboard{by}"
 
 
-async def json_body(request: Request) -> dict[str, Any]:
-    raw = await request.body()
+def json_body(request: Request) -> dict[str, Any]:
+    """The request's JSON object (the guard has read the body before the handler runs)."""
+    raw: bytes = request.state.body
     if not raw.strip():
         return {}
     try:
@@ -96,7 +97,7 @@ class Api:
 
     # --- reading ------------------------------------------------------------------------
 
-    async def stats(self, request: Request, grant: Grant) -> Any:
+    def stats(self, request: Request, grant: Grant) -> Any:
         snap = self.cache.get()
         states = snap.by_state()
         return {
@@ -107,7 +108,7 @@ class Api:
             "at": _records.iso(snap.taken_at),
         }
 
-    async def jobs(self, request: Request, grant: Grant) -> Any:
+    def jobs(self, request: Request, grant: Grant) -> Any:
         params = request.query_params
         unknown = set(params) - {"state", "queue", "name", "q", "limit", "cursor"}
         if unknown:
@@ -130,7 +131,7 @@ class Api:
             raise ApiError(400, str(error)) from None
         return {"jobs": [_records.summary(j) for j in page.jobs], "next": page.next}
 
-    async def job(self, request: Request, grant: Grant) -> Any:
+    def job(self, request: Request, grant: Grant) -> Any:
         return _records.job(self._job(request.path_params["id"]))
 
     def _job(self, text: str) -> Any:
@@ -143,20 +144,20 @@ class Api:
             raise ApiError(404, f"no job with id {job_id}")
         return found
 
-    async def recurring(self, request: Request, grant: Grant) -> Any:
+    def recurring(self, request: Request, grant: Grant) -> Any:
         return {"recurring": [_records.recurring(r) for r in self.app.recurring.list()]}
 
-    async def queues(self, request: Request, grant: Grant) -> Any:
+    def queues(self, request: Request, grant: Grant) -> Any:
         return {"queues": [_records.queue(q) for q in self.cache.get().queues]}
 
-    async def servers(self, request: Request, grant: Grant) -> Any:
+    def servers(self, request: Request, grant: Grant) -> Any:
         snap = self.cache.get()
         return {"servers": [_records.server(s, snap.stale(s)) for s in snap.servers]}
 
     # --- acting -------------------------------------------------------------------------
 
-    async def enqueue(self, request: Request, grant: Grant) -> Any:
-        body = await json_body(request)
+    def enqueue(self, request: Request, grant: Grant) -> Any:
+        body = json_body(request)
         unknown = set(body) - {"name", "args", "kwargs", "queue", "delay", "at"}
         if unknown:
             raise ApiError(400, f"unknown field {sorted(unknown)[0]!r:.40}")
@@ -193,7 +194,7 @@ class Api:
             raise ApiError(400, str(error)) from None
         return JSONResponse({"id": str(job_id)}, status_code=201)
 
-    async def requeue_one(self, request: Request, grant: Grant) -> Any:
+    def requeue_one(self, request: Request, grant: Grant) -> Any:
         found = self._job(request.path_params["id"])
         if not self.app.jobs.requeue(found.id, reason=reason("requeued", grant)):
             raise ApiError(
@@ -203,20 +204,20 @@ class Api:
             )
         return {"id": str(found.id), "requeued": True}
 
-    async def delete_one(self, request: Request, grant: Grant) -> Any:
+    def delete_one(self, request: Request, grant: Grant) -> Any:
         found = self._job(request.path_params["id"])
         if not self.app.jobs.delete(found.id, reason=reason("deleted", grant)):
             raise ApiError(409, f"job {found.id} is already deleted")
         return {"id": str(found.id), "deleted": True}
 
-    async def bulk_requeue(self, request: Request, grant: Grant) -> Any:
-        return await self._bulk("requeue", request, grant)
+    def bulk_requeue(self, request: Request, grant: Grant) -> Any:
+        return self._bulk("requeue", request, grant)
 
-    async def bulk_delete(self, request: Request, grant: Grant) -> Any:
-        return await self._bulk("delete", request, grant)
+    def bulk_delete(self, request: Request, grant: Grant) -> Any:
+        return self._bulk("delete", request, grant)
 
-    async def _bulk(self, verb: str, request: Request, grant: Grant) -> Any:
-        body = await json_body(request)
+    def _bulk(self, verb: str, request: Request, grant: Grant) -> Any:
+        body = json_body(request)
         unknown = set(body) - {"ids", "filter"}
         if unknown:
             raise ApiError(400, f"unknown field {sorted(unknown)[0]!r:.40}")
@@ -249,7 +250,7 @@ class Api:
         key = "requeued" if verb == "requeue" else "deleted"
         return {key: done, "limit": MOST_PER_BULK, "more": done == MOST_PER_BULK}
 
-    async def recurring_action(self, request: Request, grant: Grant) -> Any:
+    def recurring_action(self, request: Request, grant: Grant) -> Any:
         recurring_id = request.path_params["id"]
         verb = request.path_params.get("verb", "remove")
         if verb not in ("trigger", "pause", "resume", "remove"):
@@ -269,7 +270,7 @@ class Api:
             {"pause": "paused", "resume": "resumed"}.get(verb, "removed"): True,
         }
 
-    async def queue_action(self, request: Request, grant: Grant) -> Any:
+    def queue_action(self, request: Request, grant: Grant) -> Any:
         if request.path_params["verb"] not in ("pause", "resume"):
             raise ApiError(404, "no such action: pause or resume")
         raise ApiError(

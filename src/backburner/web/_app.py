@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
@@ -27,7 +28,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("backburner.web")
 
-Handler = Callable[[Request, Grant], Awaitable[Any]]
+Handler = Callable[[Request, Grant], Any]
 _JSON = "application/json"
 
 
@@ -56,27 +57,33 @@ class _Guard:
 
     def wrap(self, handler: Handler, *, acts: bool = False, api: bool = True) -> Any:
         async def endpoint(request: Request) -> Response:
-            grant = grant_for(self.authorize, request, self.read_only)
-            if not grant.can_view:
-                return _error(403, "access to the dashboard is refused", api)
-            if acts:
-                refused = self._refuse_action(request, grant)
-                if refused is not None:
-                    return _error(403, refused, api)
-            try:
-                answer = await handler(request, grant)
-            except ApiError as error:
-                return _error(error.status, error.message, api)
-            except StorageError as error:
-                # The dashboard is fine; what it reads is not there right now.
-                return _error(503, f"storage does not answer: {error}", api)
-            except (ValueError, TypeError, LookupError) as error:
-                return _error(400, str(error), api)
-            if isinstance(answer, Response):
-                return answer
-            return JSONResponse(answer, headers={"Cache-Control": "no-store"})
+            request.state.body = await request.body()
+            # Storage and authorize= block: off the event loop, so that one slow read
+            # never holds up the other requests.
+            return await run_in_threadpool(self._answer, handler, acts, api, request)
 
         return endpoint
+
+    def _answer(self, handler: Handler, acts: bool, api: bool, request: Request) -> Response:
+        grant = grant_for(self.authorize, request, self.read_only)
+        if not grant.can_view:
+            return _error(403, "access to the dashboard is refused", api)
+        if acts:
+            refused = self._refuse_action(request, grant)
+            if refused is not None:
+                return _error(403, refused, api)
+        try:
+            answer = handler(request, grant)
+        except ApiError as error:
+            return _error(error.status, error.message, api)
+        except StorageError as error:
+            # The dashboard is fine; what it reads is not there right now.
+            return _error(503, f"storage does not answer: {error}", api)
+        except (ValueError, TypeError, LookupError) as error:
+            return _error(400, str(error), api)
+        if isinstance(answer, Response):
+            return answer
+        return JSONResponse(answer, headers={"Cache-Control": "no-store"})
 
     @staticmethod
     def _refuse_action(request: Request, grant: Grant) -> str | None:
@@ -123,11 +130,11 @@ def create_dashboard(
     pages = Pages(app, cache)
     w = guard.wrap
 
-    async def openapi(request: Request, grant: Grant) -> Any:
+    def openapi(request: Request, grant: Grant) -> Any:
         return document(request.scope.get("root_path", ""))
 
     def plain(endpoint: Callable[[Request], Response]) -> Handler:
-        async def handler(request: Request, grant: Grant) -> Any:
+        def handler(request: Request, grant: Grant) -> Any:
             return endpoint(request)
 
         return handler

@@ -63,7 +63,7 @@ class Pages:
         )
         return HTMLResponse(html, status_code=status, headers=_HEADERS)
 
-    async def overview(self, request: Request, grant: Grant) -> HTMLResponse:
+    def overview(self, request: Request, grant: Grant) -> HTMLResponse:
         snap = self.cache.get()
         return self._render(
             request,
@@ -74,7 +74,7 @@ class Pages:
             recurring=snap.recurring,
         )
 
-    async def jobs(self, request: Request, grant: Grant) -> HTMLResponse:
+    def jobs(self, request: Request, grant: Grant) -> HTMLResponse:
         params = request.query_params
         q = params.get("q", "")
         state = params.get("state") or None
@@ -104,7 +104,7 @@ class Pages:
             counts=self.cache.get().by_state(),
         )
 
-    async def job(self, request: Request, grant: Grant) -> HTMLResponse:
+    def job(self, request: Request, grant: Grant) -> HTMLResponse:
         text = request.path_params["id"]
         try:
             found = self.app.jobs.get(check_id(text, "id"))
@@ -114,13 +114,13 @@ class Pages:
             return self._render(request, grant, "missing.html", status=404, what=f"job {text}")
         return self._render(request, grant, "job.html", job=found)
 
-    async def recurring(self, request: Request, grant: Grant) -> HTMLResponse:
+    def recurring(self, request: Request, grant: Grant) -> HTMLResponse:
         return self._render(request, grant, "recurring.html", items=self.app.recurring.list())
 
-    async def queues(self, request: Request, grant: Grant) -> HTMLResponse:
+    def queues(self, request: Request, grant: Grant) -> HTMLResponse:
         return self._render(request, grant, "queues.html", queues=self.cache.get().queues)
 
-    async def servers(self, request: Request, grant: Grant) -> HTMLResponse:
+    def servers(self, request: Request, grant: Grant) -> HTMLResponse:
         snap = self.cache.get()
         return self._render(
             request,
