@@ -54,7 +54,11 @@ def serve(
     # uvicorn runs in a thread of its own so that this thread keeps the signals: uvicorn
     # in the main thread re-raises them when it stops, and a SIGTERM would then end the
     # process before the server could finish its jobs.
-    web = uvicorn.Server(uvicorn.Config(app.dashboard(), host=host, port=port, log_level="info"))
+    # No access log: every open page polls once or twice a second.
+    config = uvicorn.Config(
+        app.dashboard(), host=host, port=port, log_level="info", access_log=False
+    )
+    web = uvicorn.Server(config)
 
     def run() -> None:
         # uvicorn exits (SystemExit) when it cannot listen; web.started then stays False.
