@@ -4,8 +4,10 @@ Run it with ``scripts/demo`` (or ``python -m examples.demo``). Every few seconds
 uploads a few photos: each is analysed (an ``async`` job), a welcome email goes out on
 the ``critical`` queue, a card payment fails once and succeeds on its retry, a reminder is
 delayed, and the user is notified once their analysis has succeeded (a continuation).
-Watch the log, or ask from another shell: ``backburner stats --url sqlite:///backburner-demo.db``
-or ``backburner jobs list --url sqlite:///backburner-demo.db``.
+The log prints the dashboard's address ("dashboard at http://127.0.0.1:8000/"; $DEMO_PORT
+picks another port). Watch the log, or ask from another shell:
+``backburner stats --url sqlite:///backburner-demo.db`` or
+``backburner jobs list --url sqlite:///backburner-demo.db``.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import asyncio
 import logging
 import os
 import random
+import socket
 import threading
 from datetime import timedelta
 
@@ -85,10 +88,27 @@ def main() -> None:
     stop = threading.Event()
     producer = threading.Thread(target=produce, args=(stop,), daemon=True)
     producer.start()
+    server = {"queues": ["critical", "default", "low"], "workers": 4}
     try:
-        app.run_server(queues=["critical", "default", "low"], workers=4)
+        try:
+            from backburner.web._serve import serve
+        except ImportError:  # without the dashboard extra: the server alone
+            app.run_server(**server)  # type: ignore[arg-type]
+        else:
+            port = int(os.environ.get("DEMO_PORT", "8000"))
+            # Another program on the port must not stop the demo: take any free one.
+            serve(app, "127.0.0.1", port if _free(port) else 0, with_server=True, **server)
     finally:
         stop.set()
+
+
+def _free(port: int) -> bool:
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ import logging
 import signal
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import Any, ParamSpec, TypeVar, overload
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar, overload
 from urllib.parse import parse_qs, urlsplit
 
 from . import _clock
@@ -27,6 +27,11 @@ from .server import _eventloop
 from .server.server import Server, ServerOptions, run_in_thread
 from .storage import Storage, open_storage
 from .storage._url import StorageError, redact
+
+if TYPE_CHECKING:
+    from starlette.applications import Starlette
+
+    from .web import Authorize
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -270,6 +275,30 @@ class Backburner:
         [('default', 3, datetime.timedelta(seconds=2, microseconds=410000)), ('emails', 0, None)]
         """
         return self.engine.queues()
+
+    def dashboard(
+        self,
+        authorize: Authorize | None = None,
+        read_only: bool = False,
+    ) -> Starlette:
+        """The dashboard, JSON API, ``health`` and ``metrics`` as a Starlette (ASGI) app to
+        mount anywhere; needs the ``dashboard`` extra.
+
+        By default only requests from this machine get in. ``authorize(request)`` decides
+        instead: it returns a ``backburner.web.Access`` (FULL, READ_ONLY, NONE), a
+        ``backburner.web.Grant(access, user)`` naming the user for the jobs' history, or
+        a bool. ``read_only=True`` hides and refuses every action.
+
+        >>> api.mount("/jobs", app.dashboard(authorize=check_user))
+        """
+        try:
+            from .web import create_dashboard
+        except ImportError as error:
+            raise ImportError(
+                "the dashboard needs the dashboard extra: pip install 'backburner[dashboard]'"
+                f" ({error})"
+            ) from None
+        return create_dashboard(self, authorize=authorize, read_only=read_only)
 
     # --- servers -----------------------------------------------------------------------
 

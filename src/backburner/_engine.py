@@ -99,34 +99,34 @@ class Engine:
 
     # --- acting on jobs ----------------------------------------------------------------
 
-    def job_requeue(self, job_id: str) -> bool:
+    def job_requeue(self, job_id: str, reason: str = _reasons.REQUEUED) -> bool:
         """Run a finished or scheduled job again now; False when it is in no such state."""
         job = self._storage().job_get(job_id)
         if job is None:
             return False
-        done = self._storage().job_requeue(job_id, self.now(), _reasons.REQUEUED)
+        done = self._storage().job_requeue(job_id, self.now(), reason)
         if done:
             self._wake(job.queue)
             if self.events.wants(JobRequeued):
-                self.events.emit(JobRequeued(job_id, job.queue, _reasons.REQUEUED))
+                self.events.emit(JobRequeued(job_id, job.queue, reason))
         return done
 
-    def job_delete(self, job_id: str) -> bool:
-        done = self._storage().job_delete(job_id, self.now(), _reasons.DELETED)
+    def job_delete(self, job_id: str, reason: str = _reasons.DELETED) -> bool:
+        done = self._storage().job_delete(job_id, self.now(), reason)
         if done and self.events.wants(JobDeleted):
-            self.events.emit(JobDeleted(job_id, _reasons.DELETED))
+            self.events.emit(JobDeleted(job_id, reason))
         return done
 
-    def job_requeue_many(self, query: JobQuery) -> int:
+    def job_requeue_many(self, query: JobQuery, reason: str = _reasons.REQUEUED) -> int:
         storage = self._storage()
-        done = storage.job_requeue_many(BulkAction(query, self.now(), _reasons.REQUEUED))
+        done = storage.job_requeue_many(BulkAction(query, self.now(), reason))
         if done:
             for queue in query.queues or storage.queue_names(NamesQuery()):
                 self._wake(queue)
         return done
 
-    def job_delete_many(self, query: JobQuery) -> int:
-        return self._storage().job_delete_many(BulkAction(query, self.now(), _reasons.DELETED))
+    def job_delete_many(self, query: JobQuery, reason: str = _reasons.DELETED) -> int:
+        return self._storage().job_delete_many(BulkAction(query, self.now(), reason))
 
     # --- recurring jobs ----------------------------------------------------------------
 

@@ -7,7 +7,7 @@ import time
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from . import _serialization
+from . import _reasons, _serialization
 from ._engine import Engine
 from ._names import storable
 from ._records import CountCell, Job, JobPage
@@ -82,13 +82,16 @@ class JobManager:
             time.sleep(pause)
             pause = min(pause * 1.5, 0.1)
 
-    def requeue(self, job_id: str) -> bool:
-        """Run a finished (or scheduled) job again now. False when it is not in such a state."""
-        return self._engine.job_requeue(str(job_id))
+    def requeue(self, job_id: str, *, reason: str = _reasons.REQUEUED) -> bool:
+        """Run a finished (or scheduled) job again now. False when it is not in such a state.
 
-    def delete(self, job_id: str) -> bool:
+        ``reason`` is recorded in the job's history (say who asked, e.g. a dashboard user).
+        """
+        return self._engine.job_requeue(str(job_id), reason)
+
+    def delete(self, job_id: str, *, reason: str = _reasons.DELETED) -> bool:
         """Delete a job; a running one is asked to stop. False for unknown or deleted jobs."""
-        return self._engine.job_delete(str(job_id))
+        return self._engine.job_delete(str(job_id), reason)
 
     # --- many jobs at once (dashboards) ------------------------------------------------
 
@@ -132,6 +135,7 @@ class JobManager:
         args: Sequence[Any] | None = None,
         kwargs: Mapping[str, Any] | None = None,
         limit: int = MAX_PAGE,
+        reason: str = _reasons.REQUEUED,
     ) -> int:
         """Run again now up to ``limit`` (at most 1,000) matching jobs that are finished or
         scheduled, newest first; how many were. Filters as in ``search``; call again
@@ -141,7 +145,7 @@ class JobManager:
         12
         """
         query = self._query(state, queue, name, ids, args, kwargs, limit, None)
-        return self._engine.job_requeue_many(query)
+        return self._engine.job_requeue_many(query, reason)
 
     def delete_many(
         self,
@@ -153,6 +157,7 @@ class JobManager:
         args: Sequence[Any] | None = None,
         kwargs: Mapping[str, Any] | None = None,
         limit: int = MAX_PAGE,
+        reason: str = _reasons.DELETED,
     ) -> int:
         """Delete up to ``limit`` (at most 1,000) matching jobs, newest first; how many were.
 
@@ -163,7 +168,7 @@ class JobManager:
         2
         """
         query = self._query(state, queue, name, ids, args, kwargs, limit, None)
-        return self._engine.job_delete_many(query)
+        return self._engine.job_delete_many(query, reason)
 
     def counts(
         self,

@@ -189,13 +189,16 @@ class RecurringManager:
         next_run = parse_cron(found.cron).next_after(now, resolve_timezone(found.timezone))
         return self._engine.recurring_resume(recurring_id, next_run)
 
-    def trigger(self, recurring_id: str) -> str:
-        """Enqueue a run now and return its job id; the next scheduled run is unchanged."""
+    def trigger(self, recurring_id: str, *, reason: str | None = None) -> str:
+        """Enqueue a run now and return its job id; the next scheduled run is unchanged.
+
+        ``reason`` replaces the history's "recurring <id> triggered by hand".
+        """
         found = self._engine.recurring_get(recurring_id) if storable(recurring_id) else None
         if found is None:
             raise LookupError(f"no recurring job with id {recurring_id!r}")
         now = self._engine.now()
-        job = _run_job(found, now, reason=_reasons.recurring_triggered(recurring_id))
+        job = _run_job(found, now, reason=reason or _reasons.recurring_triggered(recurring_id))
         return self._engine.recurring_trigger(
             recurring_id, dataclasses.replace(job, unique_key=None), now
         )

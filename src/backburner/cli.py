@@ -65,6 +65,19 @@ def _friendly(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+def _dashboard_options(func: F) -> F:
+    func = click.option(
+        "--port",
+        type=click.IntRange(1, 65535),
+        default=8000,
+        show_default=True,
+        help="Dashboard port.",
+    )(func)
+    return click.option(
+        "--host", default="127.0.0.1", show_default=True, help="Dashboard address."
+    )(func)
+
+
 @click.group()
 @click.option("-v", "--verbose", is_flag=True, help="Log debug details.")
 @click.option(
@@ -104,6 +117,8 @@ def main(verbose: bool, config_file: str | None) -> None:
     type=click.FloatRange(min=0),
     help="Seconds to let running jobs finish on stop.",
 )
+@click.option("--dashboard", is_flag=True, help="Also serve the dashboard from this process.")
+@_dashboard_options
 @_friendly
 def server(
     app_spec: str | None,
@@ -111,6 +126,9 @@ def server(
     workers: int | None,
     server_timeout: float | None,
     shutdown_timeout: float | None,
+    dashboard: bool,
+    host: str,
+    port: int,
 ) -> None:
     """Run a server until SIGINT or SIGTERM (options default to the server.* settings)."""
     settings = Settings()  # read even with --app: see _open()
@@ -133,7 +151,37 @@ def server(
     }
     # Flags override the app's settings, so that a wrong one is reported as a flag.
     app.settings = app.settings.override(flags)
-    app.run_server()
+    if dashboard:
+        _serve_dashboard(app, host, port, with_server=True)
+    else:
+        app.run_server()
+
+
+def _serve_dashboard(app: Backburner, host: str, port: int, *, with_server: bool) -> None:
+    try:
+        from .web._serve import ServeError, serve
+    except ImportError as error:
+        raise click.ClickException(
+            f"the dashboard needs the dashboard extra: pip install 'backburner[dashboard]' "
+            f"({error})"
+        ) from None
+    try:
+        serve(app, host, port, with_server=with_server)
+    except ServeError as error:
+        raise click.ClickException(str(error)) from None
+
+
+@main.command("dashboard")
+@_app_options
+@_dashboard_options
+@_friendly
+def dashboard_command(app_spec: str | None, url: str | None, host: str, port: int) -> None:
+    """Serve the dashboard (pages, JSON API, health, metrics) until SIGINT or SIGTERM.
+
+    Only requests from this machine get in: mount app.dashboard(authorize=...) in your own
+    ASGI app to let others in.
+    """
+    _serve_dashboard(_open(app_spec, url), host, port, with_server=False)
 
 
 @main.command("config")

@@ -1,0 +1,126 @@
+"""Records as the JSON API shows them: ids as strings, times as ISO 8601 in UTC."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+from .._records import Job, JobSummary, QueueInfo, RecurringJob, ServerInfo
+
+
+def iso(value: dt.datetime | None) -> str | None:
+    return None if value is None else value.astimezone(dt.UTC).isoformat()
+
+
+def plain(value: Any) -> Any:
+    """A value JSON can carry: anything else (a datetime, a UUID) as its text."""
+    try:
+        json.dumps(value, allow_nan=False)
+    except (TypeError, ValueError):
+        if isinstance(value, list | tuple):
+            return [plain(v) for v in value]
+        if isinstance(value, dict):
+            return {str(k): plain(v) for k, v in value.items()}
+        if isinstance(value, dt.datetime):
+            return iso(value)
+        return str(value)
+    return value
+
+
+def summary(job: JobSummary) -> dict[str, Any]:
+    return {
+        "id": str(job.id),
+        "name": job.name,
+        "queue": job.queue,
+        "state": job.state.value,
+        "attempt": job.attempt,
+        "created_at": iso(job.created_at),
+        "run_at": iso(job.run_at),
+        "started_at": iso(job.started_at),
+        "finished_at": iso(job.finished_at),
+        "args": plain(job.args),
+        "kwargs": plain(job.kwargs),
+        "error_type": job.error_type,
+        "error_message": job.error_message,
+        "parent_id": job.parent_id,
+        "recurring_id": job.recurring_id,
+        "server_id": job.server_id,
+    }
+
+
+def job(found: Job) -> dict[str, Any]:
+    return {
+        "id": str(found.id),
+        "name": found.name,
+        "queue": found.queue,
+        "state": found.state.value,
+        "attempt": found.attempt,
+        "created_at": iso(found.created_at),
+        "run_at": iso(found.run_at),
+        "started_at": iso(found.started_at),
+        "finished_at": iso(found.finished_at),
+        "args": plain(found.args),
+        "kwargs": plain(found.kwargs),
+        "result": plain(found.result),
+        "error": None
+        if found.error is None
+        else {
+            "type": found.error.type,
+            "message": found.error.message,
+            "traceback": found.error.traceback,
+        },
+        "history": [
+            {"state": change.state.value, "at": iso(change.at), "reason": change.reason}
+            for change in found.history
+        ],
+        "parent_id": found.parent_id,
+        "continue_on": found.continue_on,
+        "server_id": found.server_id,
+        "recurring_id": found.recurring_id,
+    }
+
+
+def recurring(record: RecurringJob) -> dict[str, Any]:
+    return {
+        "id": record.id,
+        "name": record.name,
+        "cron": record.cron,
+        "description": record.description,
+        "timezone": record.timezone,
+        "queue": record.queue,
+        "args": plain(record.args),
+        "kwargs": plain(record.kwargs),
+        "misfire": record.misfire,
+        "paused": record.paused,
+        "next_run": iso(record.next_run),
+        "last_run": iso(record.last_run),
+        "last_job_id": record.last_job_id,
+        "created_at": iso(record.created_at),
+    }
+
+
+def queue(info: QueueInfo) -> dict[str, Any]:
+    return {
+        "name": info.name,
+        "enqueued": info.enqueued.count,
+        "processing": info.processing.count,
+        "scheduled": info.scheduled.count,
+        "exact": info.enqueued.exact and info.processing.exact and info.scheduled.exact,
+        "oldest_waiting_seconds": None
+        if info.oldest_waiting is None
+        else info.oldest_waiting.total_seconds(),
+    }
+
+
+def server(info: ServerInfo, stale: bool) -> dict[str, Any]:
+    return {
+        "id": info.id,
+        "hostname": info.hostname,
+        "pid": info.pid,
+        "queues": list(info.queues),
+        "workers": info.workers,
+        "started_at": iso(info.started_at),
+        "heartbeat_at": iso(info.heartbeat_at),
+        "stale": stale,
+    }

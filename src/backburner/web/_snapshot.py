@@ -1,0 +1,92 @@
+"""What every open page polls, read from storage at most once a second for all viewers."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import time
+import weakref
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from .._records import CountCell, QueueInfo, ServerInfo
+from .._states import JobState
+
+if TYPE_CHECKING:
+    from .._app import Backburner
+
+MAX_AGE = 1.0
+"""Seconds a snapshot is served before storage is asked again."""
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Counts, queues and servers as storage gave them at ``taken_at``."""
+
+    taken_at: dt.datetime
+    counts: Mapping[tuple[str, JobState], CountCell]
+    queues: list[QueueInfo]
+    servers: list[ServerInfo]
+    recurring: int
+    server_timeout: float
+
+    def by_state(self) -> dict[str, CountCell]:
+        totals = {state.value: CountCell(0) for state in JobState}
+        for (_, state), cell in self.counts.items():
+            total = totals[state.value]
+            totals[state.value] = CountCell(total.count + cell.count, total.exact and cell.exact)
+        return totals
+
+    def stale(self, info: ServerInfo) -> bool:
+        return info.heartbeat_at < self.taken_at - dt.timedelta(seconds=self.server_timeout)
+
+    def alive(self) -> list[ServerInfo]:
+        return [s for s in self.servers if not self.stale(s)]
+
+
+class SnapshotCache:
+    """One snapshot at a time: concurrent viewers wait for the read under way, not repeat it."""
+
+    def __init__(self, app: Backburner, max_age: float = MAX_AGE) -> None:
+        self._app = app
+        self._max_age = max_age
+        self._lock = threading.Lock()
+        self._snapshot: Snapshot | None = None
+        self._read_at = 0.0
+
+    def get(self) -> Snapshot:
+        with self._lock:
+            if self._snapshot is None or time.monotonic() - self._read_at >= self._max_age:
+                self._snapshot = self._read()
+                self._read_at = time.monotonic()
+            return self._snapshot
+
+    def _read(self) -> Snapshot:
+        app = self._app
+        return Snapshot(
+            taken_at=dt.datetime.now(dt.UTC),
+            counts=app.jobs.counts(),
+            queues=app.queues(),
+            servers=servers(app),
+            recurring=len(app.recurring.list()),
+            server_timeout=app.settings.server.server_timeout,
+        )
+
+
+def servers(app: Backburner) -> list[ServerInfo]:
+    """Every server with a row in storage: the one place the dashboard reads them."""
+    return app.storage.server_list()
+
+
+_caches: weakref.WeakKeyDictionary[Backburner, SnapshotCache] = weakref.WeakKeyDictionary()
+_caches_lock = threading.Lock()
+
+
+def cache_for(app: Backburner) -> SnapshotCache:
+    """The process's one cache for this app, shared by all its dashboards and /metrics."""
+    with _caches_lock:
+        found = _caches.get(app)
+        if found is None:
+            found = _caches[app] = SnapshotCache(app)
+        return found
