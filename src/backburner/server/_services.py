@@ -317,6 +317,7 @@ class Services:
         for entry in self._entries:
             if not entry.service.leader_only:
                 entry.start(self._loop)
+                await asyncio.sleep(0)  # an async one runs up to its first wait first
         if any(entry.service.leader_only for entry in self._entries):
             self._lease_thread = threading.Thread(
                 target=self._keep_lease, name=f"backburner-leader-{self._holder}", daemon=True
