@@ -329,7 +329,9 @@ class Services:
         self._stopping = True
         self._lease_stop.set()
         if self._lease_thread is not None:
-            while self._lease_thread.is_alive():
+            # Bounded: a renewal may hang on an unreachable storage.
+            deadline = time.monotonic() + self._renew_every + 5.0
+            while self._lease_thread.is_alive() and time.monotonic() < deadline:
                 await asyncio.sleep(0.02)
         for entry in reversed(self._entries):
             if entry.active:
