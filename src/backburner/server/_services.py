@@ -350,6 +350,7 @@ class Services:
         held_until = 0.0  # monotonic: when the lease runs out unless renewed
         while True:
             asked = time.monotonic()
+            held: bool | None  # None: unknown, storage unreachable
             try:
                 now = utcnow()
                 until = now + dt.timedelta(seconds=self._lease_period)
@@ -357,13 +358,16 @@ class Services:
                 if held:
                     held_until = asked + self._lease_period
             except Exception as error:
-                held = False
+                held = None
                 log.warning("server %s: renewing the leader lease failed (%s)", self._holder, error)
             if self._lease_stop.is_set():
                 return
             if held and not self._leading:
                 self._lead(True)
-            elif not held and self._leading and time.monotonic() + self._renew_every >= held_until:
+            elif self._leading and (
+                # Another server holds it, or it may run out before the next renewal.
+                held is False or time.monotonic() + self._renew_every >= held_until
+            ):
                 self._lead(False)
             if self._lease_stop.wait(self._renew_every):
                 return

@@ -114,7 +114,8 @@ class Maintenance:
         server.storage.server_heartbeat(server.info())
         done = time.monotonic()
         late = done - self._last_heartbeat
-        self._last_heartbeat = done
+        # The rescue thread reads these two: a fresh heartbeat must never be seen with the
+        # health from before a stall, so health is set first.
         if self._healthy_since is None:
             log.info("server %s: storage reachable again", server.id)
             self._healthy_since = done
@@ -128,6 +129,7 @@ class Maintenance:
                 server.options.server_timeout,
             )
             self._healthy_since = done
+        self._last_heartbeat = done
         self.check_clock()
 
     def check_clock(self) -> None:
@@ -141,10 +143,14 @@ class Maintenance:
             )
 
     def rescue_dead_servers(self) -> int:
+        now = utcnow()  # before the checks: a stall after them cannot make it late
         timeout = self.server.options.server_timeout
         if self._healthy_since is None or time.monotonic() - self._healthy_since < timeout:
             return 0
-        now = utcnow()
+        if time.monotonic() - self._last_heartbeat > STALL * self.server.options.heartbeat_interval:
+            # This server's heartbeats are held up right now (a stall its heartbeat thread
+            # has not come out of yet): so, most likely, are everyone else's.
+            return 0
         rescued = self.server.storage.server_rescue_dead(
             self.server.id, heartbeat_before=now - dt.timedelta(seconds=timeout), now=now
         )
