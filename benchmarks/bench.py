@@ -257,6 +257,19 @@ def succeeded(app: Backburner) -> int:
     return app.storage.job_counts().get(JobState.SUCCEEDED, 0)
 
 
+def succeeded_jobs(app: Backburner, most: int) -> list[Job]:
+    """Up to ``most`` succeeded jobs, read in pages no larger than a page may be."""
+    jobs: list[Job] = []
+    while len(jobs) < most:
+        page = app.jobs.list(
+            state=JobState.SUCCEEDED, limit=min(10_000, most - len(jobs)), offset=len(jobs)
+        )
+        jobs += page
+        if not page:
+            break
+    return jobs
+
+
 def cpu_yardstick() -> float:
     """Seconds a fixed pure-Python loop takes: how fast this machine's CPU is right now.
 
@@ -339,7 +352,7 @@ def bench_drain(target: Target, count: int, workers: int, kind: str, log: IO[byt
                 pause=0.02,
             )
             observed = time.perf_counter() - spawned
-        done = app.jobs.list(state=JobState.SUCCEEDED, limit=count + 1)
+        done = succeeded_jobs(app, count + 1)
         others = sum(n for s, n in app.storage.job_counts().items() if s != JobState.SUCCEEDED)
     if len(done) != count or others:
         raise RuntimeError(f"drain: {len(done)} succeeded, {others} in other states")

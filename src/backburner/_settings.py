@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 import os
 import re
 import tomllib
@@ -82,25 +83,44 @@ _DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)")
 
 def _duration(value: Any) -> Any:
     """``"30d"``, ``"1h30m"``, ``"90s"``, a number of seconds, or ``"keep"`` (None)."""
-    if value is None or isinstance(value, dt.timedelta):
+    if value is None:
         return value
+    if isinstance(value, dt.timedelta):
+        return value if value <= MAX_DURATION else _timedelta(math.inf, value)
     if isinstance(value, int | float) and not isinstance(value, bool):
-        return dt.timedelta(seconds=value)
+        return _timedelta(value, value)
     if isinstance(value, str):
         text = value.strip().lower()
         if text == KEEP:
             return None
         if _DURATION.sub("", text).strip() == "" and text:
             parts = _DURATION.findall(text)
-            return dt.timedelta(seconds=sum(float(n) * _UNITS[unit] for n, unit in parts))
+            return _timedelta(sum(float(n) * _UNITS[unit] for n, unit in parts), value)
         try:
-            return dt.timedelta(seconds=float(text))
+            seconds = float(text)
         except ValueError:
-            raise ValueError(
-                f"a duration is like 30d, 12h, 1h30m, 90s or a number of seconds, "
-                f"or {KEEP!r} to keep for good; not {value!r}"
-            ) from None
+            seconds = math.nan
+        return _timedelta(seconds, value)
     return value
+
+
+MAX_DURATION = dt.timedelta(days=365_000)
+"""The longest duration: cutoffs (now minus it) stay within the dates Python can hold."""
+
+
+def _timedelta(seconds: float, value: Any) -> dt.timedelta:
+    if math.isnan(seconds):
+        raise ValueError(
+            f"a duration is like 30d, 12h, 1h30m, 90s or a number of seconds, "
+            f"or {KEEP!r} to keep for good; not {value!r}"
+        )
+    # An infinite or huge number: a ValueError, so that the message names the setting.
+    if seconds > MAX_DURATION.total_seconds():
+        raise ValueError(
+            f"a duration of {value!r} is too long (at most {MAX_DURATION.days}d); "
+            f"{KEEP!r} keeps jobs for good"
+        )
+    return dt.timedelta(seconds=seconds)
 
 
 def _queues(value: Any) -> Any:
@@ -172,7 +192,9 @@ class ServerSettings(_Section):
 
     queues: Queues = Field(default=("default",), min_length=1)
     workers: int = Field(default=10, ge=1)
-    server_timeout: float = Field(default=8.0, gt=0)
+    server_timeout: float = Field(
+        default=8.0, gt=0, le=MAX_DURATION.total_seconds(), allow_inf_nan=False
+    )
     shutdown_timeout: float = Field(default=15.0, ge=0)
 
 

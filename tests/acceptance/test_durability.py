@@ -45,7 +45,9 @@ def test_jobs_survive_server_restarts_and_run_exactly_once(bb: Harness) -> None:
 
 def test_a_job_of_a_killed_server_is_rescued_and_run_again(bb: Harness) -> None:
     a = bb.start_server(name="server-a")
-    job_id = bb.enqueue("slow", "1.5")
+    # Long enough to be still running after a CLI process (slow to start on a busy machine)
+    # has looked.
+    job_id = bb.enqueue("slow", "4")
     bb.wait_event("start", job_id)
     assert bb.show(job_id)["state"] == "processing"
 
@@ -56,9 +58,9 @@ def test_a_job_of_a_killed_server_is_rescued_and_run_again(bb: Harness) -> None:
     stats = bb.stats()
     assert (stats["servers"], stats["processing"]) == (2, 1)
 
-    job = bb.wait_state(job_id, "succeeded", timeout=15)
+    job = bb.wait_state(job_id, "succeeded", timeout=20)
     assert job["attempt"] == 2
-    assert job["result"] == "slept 1.5"
+    assert job["result"] == "slept 4"
     assert history(job) == [
         ("enqueued", None),
         ("processing", f"claimed by {a.server_id}"),
@@ -75,8 +77,9 @@ def test_a_job_of_a_killed_server_is_rescued_and_run_again(bb: Harness) -> None:
 
 def test_graceful_stop_requeues_running_jobs_for_the_next_server(bb: Harness) -> None:
     a = bb.start_server("--shutdown-timeout", "0.5", name="server-a")
-    sync_id = bb.enqueue("slow", "2")
-    async_id = bb.enqueue("aslow", "2")
+    # Long enough to be still running when the stop comes, on a busy machine too.
+    sync_id = bb.enqueue("slow", "5")
+    async_id = bb.enqueue("aslow", "5")
     bb.wait_event("start", sync_id)
     bb.wait_event("start", async_id)
 
@@ -97,9 +100,9 @@ def test_graceful_stop_requeues_running_jobs_for_the_next_server(bb: Harness) ->
 
     b = bb.start_server(name="server-b")
     for job_id in (sync_id, async_id):
-        job = bb.wait_state(job_id, "succeeded", timeout=15)
+        job = bb.wait_state(job_id, "succeeded", timeout=20)
         assert job["attempt"] == 1
-        assert job["result"] == "slept 2"
+        assert job["result"] == "slept 5"
         assert [e.pid for e in bb.events("start") if e.job_id == job_id] == [a.pid, b.pid]
         assert [e.pid for e in bb.events("done") if e.job_id == job_id] == [b.pid]
 
@@ -136,10 +139,12 @@ def test_deleting_a_running_job_cancels_it(bb: Harness) -> None:
 
 def test_a_deleted_job_that_ignores_cancellation_stays_deleted(bb: Harness) -> None:
     server = bb.start_server()
-    job_id = bb.enqueue("stubborn", "1")
+    # Long enough that the delete (a CLI process, slow to start on a busy machine) lands
+    # while it runs.
+    job_id = bb.enqueue("stubborn", "4")
     bb.wait_event("start", job_id)
     bb.cli("jobs", "delete", job_id)
-    bb.wait_event("done", job_id, timeout=10)  # it finished its work anyway
+    bb.wait_event("done", job_id, timeout=15)  # it finished its work anyway
 
     after = bb.enqueue("quick")  # outcomes are flushed in order: this one comes later
     bb.wait_state(after, "succeeded")

@@ -110,7 +110,7 @@ def test_an_outcome_the_storage_refuses_fails_that_job_and_the_others_are_record
 
     async def flush() -> None:
         server._loop = asyncio.get_running_loop()
-        server._loop_writer = app.storage.loop_writer()  # as serve() records outcomes
+        server._claim_port = app.storage.claim_port()  # as serve() records outcomes
         unstorable = '"' + not_utf8(b"caf\xe9") + '"'
         server._outcomes[:] = [
             succeeded(claims[ids[0]], unstorable),
@@ -119,8 +119,7 @@ def test_an_outcome_the_storage_refuses_fails_that_job_and_the_others_are_record
         server._drained = True
         server._flush_hint.set()
         await asyncio.wait_for(server._flush_loop(), 10)
-        if server._loop_writer is not None:
-            await server._loop_writer.close()
+        await server._claim_port.close()
 
     asyncio.run(flush())
     refused, recorded = (app.jobs.get(i) for i in ids)

@@ -468,6 +468,19 @@ def test_a_server_never_rescues_itself(storage: Storage) -> None:
     assert storage.job_get(job_id).state is JobState.PROCESSING  # type: ignore[union-attr]
 
 
+def test_a_server_without_a_row_never_rescues_itself_while_rescuing_others(
+    storage: Storage,
+) -> None:
+    storage.job_insert_many([new_job(), new_job()], T0)
+    storage.server_heartbeat(server("dead", heartbeat=at(0)))
+    [mine] = storage.job_claim("rowless", ["default"], 1, at(1))
+    storage.job_claim("dead", ["default"], 1, at(1))
+    # A dead server is rescued in the same call; the caller's own jobs still stay.
+    assert storage.server_rescue_dead("rowless", heartbeat_before=at(20), now=at(31)) == 1
+    assert storage.job_get(mine.id).state is JobState.PROCESSING  # type: ignore[union-attr]
+    assert storage.job_lost("rowless", [mine]) == []
+
+
 def test_held_jobs_name_the_claims_they_came_from(storage: Storage) -> None:
     storage.job_insert_many([new_job(), new_job(), new_job()], T0)
     claimed_at = T0 + dt.timedelta(seconds=1, microseconds=234567)

@@ -8,6 +8,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from types import SimpleNamespace
 
 import psycopg
 import pytest
@@ -15,10 +16,12 @@ import pytest
 from backburner import _serialization
 from backburner._records import ServerInfo
 from backburner._states import JobState, continuation_release
-from backburner.storage import NewJob, Outcome, open_storage
+from backburner.storage import NamesQuery, NewJob, Outcome, open_storage
+from backburner.storage._ports import ThreadedPort
 from backburner.storage._sql import load_migrations
 from backburner.storage._url import StorageError
 from backburner.storage.postgres import PostgresStorage
+from backburner.storage.postgres import storage as postgres_storage_module
 from tests.support import POSTGRES_URL, drop_schema, fresh_schema, postgres_storage, wait_until
 
 from .conftest import T0, at, new_job
@@ -586,13 +589,12 @@ def test_a_claims_commit_mode_stays_with_the_claim(schema: str) -> None:
         store.close()
 
 
-def test_the_loop_writer_claims_and_records_like_the_pooled_calls(store: PostgresStorage) -> None:
+def test_the_claim_port_claims_and_records_like_the_pooled_calls(store: PostgresStorage) -> None:
     [first, second, third] = store.job_insert_many([new_job(args=f"[{i}]") for i in range(3)], T0)
     [child] = store.job_insert_many(
         [new_job(state=JobState.AWAITING, parent_id=first, continue_on="succeeded")], T0
     )
-    writer = store.loop_writer()
-    assert writer is not None
+    writer = store.claim_port()
 
     async def server_side() -> tuple[list[str], list[str]]:
         try:
@@ -622,7 +624,7 @@ def test_the_loop_writer_claims_and_records_like_the_pooled_calls(store: Postgre
         asyncio.run(writer.job_finish_many([Outcome(third, "s1", 1, JobState.PROCESSING, at(3))]))
 
 
-def test_the_loop_writer_connects_again_after_its_connections_are_terminated(
+def test_the_claim_port_connects_again_after_its_connections_are_terminated(
     schema: str,
 ) -> None:
     name = f"bb-test-{uuid.uuid4().hex[:8]}"
@@ -630,8 +632,7 @@ def test_the_loop_writer_connects_again_after_its_connections_are_terminated(
     try:
         store.migrate()
         [job_id] = store.job_insert_many([new_job()], T0)
-        writer = store.loop_writer()
-        assert writer is not None
+        writer = store.claim_port()
 
         async def server_side() -> list[str]:
             try:
@@ -654,3 +655,41 @@ def test_the_loop_writer_connects_again_after_its_connections_are_terminated(
         assert asyncio.run(server_side()) == [job_id]
     finally:
         store.close()
+
+
+def test_names_are_found_and_sorted_by_code_point_under_a_linguistic_collation(
+    store: PostgresStorage,
+) -> None:
+    # A database created with a locale such as en_US sorts "b0" between "B" and "B1": the
+    # names starting with a prefix are then not one range of the index.
+    with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
+        conn.execute(
+            f'ALTER TABLE "{store.schema}".bb_jobs'
+            ' ALTER COLUMN queue TYPE text COLLATE "en-x-icu",'
+            ' ALTER COLUMN name TYPE text COLLATE "en-x-icu"'
+        )
+    jobs = [new_job(name, queue=queue) for name, queue in (("b.x", "b0"), ("B.y", "B1"))]
+    store.job_insert_many([*jobs, new_job(queue="B2")], T0)
+    assert store.queue_names(NamesQuery(prefix="B")) == ["B1", "B2"]
+    assert store.queue_names(NamesQuery()) == ["B1", "B2", "b0"]  # as sorted() has them
+    assert store.job_names(NamesQuery()) == ["B.y", "b.x", "task"]
+
+
+def test_where_asyncio_cannot_drive_psycopg_the_claim_port_uses_threads(
+    store: PostgresStorage, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(postgres_storage_module, "sys", SimpleNamespace(platform="win32"))
+    [job_id] = store.job_insert_many([new_job()], T0)
+    port = store.claim_port()
+    assert isinstance(port, ThreadedPort)
+
+    async def server_side() -> list[str]:
+        try:
+            [claimed] = await port.job_claim("s1", ["default"], 5, at(1))
+            return await port.job_finish_many(
+                [Outcome(claimed.id, "s1", 1, JobState.SUCCEEDED, at(2))]
+            )
+        finally:
+            await port.close()
+
+    assert asyncio.run(server_side()) == [job_id]

@@ -360,6 +360,15 @@ def test_app_bulk_requeue_and_delete(app: Backburner) -> None:
     assert [c.reason for c in job.history[-2:]] == ["deleted", "requeued"]
 
 
+def test_one_id_given_as_a_string_is_that_job_not_its_digits(app: Backburner) -> None:
+    made = [app.enqueue("a", i) for i in range(12)]
+    assert made[10] == "11"
+    assert app.jobs.delete_many(ids="11") == 1
+    deleted = [j for j in made if app.jobs.get(j).state is JobState.DELETED]  # type: ignore[union-attr]
+    assert deleted == ["11"]
+    assert [j.id for j in app.jobs.search(ids="11").jobs] == ["11"]
+
+
 def test_app_queues_describe_each_queue(app: Backburner) -> None:
     app.enqueue("a")
     app.schedule("a", dt.timedelta(hours=1))

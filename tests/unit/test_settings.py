@@ -232,6 +232,31 @@ def test_durations(monkeypatch: pytest.MonkeyPatch, text: str, expected: dt.time
     assert Settings().retention.succeeded == expected
 
 
+@pytest.mark.parametrize(
+    "value", ["inf", "1e20", "99999999999d", "365001d", 1e300, float("inf"), dt.timedelta.max]
+)
+def test_a_duration_too_long_for_a_timedelta_is_refused(
+    monkeypatch: pytest.MonkeyPatch, value: str | float | dt.timedelta
+) -> None:
+    retention: dict[str, float | dt.timedelta] = {}
+    if isinstance(value, str):
+        monkeypatch.setenv("BACKBURNER__RETENTION__SUCCEEDED", value)
+    else:
+        retention["succeeded"] = value
+    with pytest.raises(SettingsError, match=r"retention\.succeeded = .*too long"):
+        Settings(retention=retention)
+
+
+@pytest.mark.parametrize("value", ["inf", "1e12"])
+def test_a_server_timeout_too_long_for_a_date_is_refused(
+    monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    # Else every reader of the servers' heartbeats (app.stats(), the rescue) overflows.
+    monkeypatch.setenv("BACKBURNER__SERVER__SERVER_TIMEOUT", value)
+    with pytest.raises(SettingsError, match=r"server\.server_timeout = '.*'.*(finite|less than)"):
+        Settings()
+
+
 def test_a_negative_duration_is_refused() -> None:
     with pytest.raises(SettingsError, match=r"retention\.deleted = -5 .*greater than or equal"):
         Settings(retention={"deleted": -5})

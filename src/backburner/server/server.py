@@ -32,7 +32,7 @@ from .._records import ServerInfo
 from .._recurring import enqueue_due
 from .._settings import RetentionSettings, ServerSettings
 from .._states import JobState
-from ..storage import ClaimedJob, LoopWriter, Outcome, Storage, WouldWait
+from ..storage import ClaimedJob, ClaimPort, Outcome, Storage
 from ..storage._url import StorageError
 from . import _eventloop
 from ._services import Service, ServiceCrashed, Services, ServiceStatus
@@ -95,7 +95,7 @@ class _Running:
 def _is_outage(error: BaseException) -> bool:
     """Whether ``error`` says the storage cannot be reached or is busy for now (worth
     writing the same outcomes again later) rather than that it refuses these outcomes."""
-    if isinstance(error, StorageError | OSError | sqlite3.OperationalError | WouldWait):
+    if isinstance(error, StorageError | OSError | sqlite3.OperationalError):
         return True
     # By name, so that PostgreSQL's errors need no import of its driver here.
     return any(
@@ -121,8 +121,7 @@ class Server:
         self._outcomes: list[Outcome] = []
         self._threads = DaemonThreadPool(options.workers)
         self._io = ThreadPoolExecutor(2, thread_name_prefix="backburner-io")
-        self._local_writes = self.storage.capabilities.local_writes
-        self._loop_writer: LoopWriter | None = None  # made on the loop, in serve()
+        self._claim_port: ClaimPort | None = None  # made on the loop, in serve()
         self._runner = Runner(app.registered, self.id, self._threads)
         self._loop: asyncio.AbstractEventLoop | None = None
         # asyncio events bind to the loop that first waits on them, so they can be made here.
@@ -246,19 +245,20 @@ class Server:
         assert self._loop is not None
         return await self._loop.run_in_executor(self._io, fn, *args)
 
-    # Claims and outcomes: made by the loop itself through the storage's loop writer
-    # when it has one, else as _write_call says.
+    # Claims and outcomes, the hot path: through the storage's claim port, which makes
+    # each the cheapest way its backend can without blocking the loop.
+
+    @property
+    def _port(self) -> ClaimPort:
+        if self._claim_port is None:
+            self._claim_port = self.storage.claim_port()
+        return self._claim_port
 
     async def _claim(self, free: int) -> list[ClaimedJob]:
         now = utcnow()
         self._claims_in_flight.add(now)
         try:
-            if self._loop_writer is not None:
-                claimed = await self._loop_writer.job_claim(self.id, self.options.queues, free, now)
-            else:
-                claimed = await self._write_call(
-                    self.storage.job_claim, self.id, self.options.queues, free, now
-                )
+            claimed = await self._port.job_claim(self.id, self.options.queues, free, now)
         finally:
             self._claims_in_flight.discard(now)
         if claimed:
@@ -266,21 +266,7 @@ class Server:
         return claimed
 
     async def _record(self, outcomes: Sequence[Outcome]) -> None:
-        if self._loop_writer is not None:
-            await self._loop_writer.job_finish_many(outcomes)
-        else:
-            await self._write_call(self.storage.job_finish_many, outcomes)
-
-    async def _write_call(self, fn: Callable[..., T], *args: Any) -> T:
-        """A claim or a batch of outcomes: right here when the storage's writes are local and
-        no lock is taken, which saves two thread hops per call; else on an I/O thread."""
-        if self._local_writes:
-            try:
-                with self.storage.without_waiting():
-                    return fn(*args)
-            except WouldWait:
-                pass
-        return await self._io_call(fn, *args)
+        await self._port.job_finish_many(outcomes)
 
     async def serve(self) -> None:
         """Run until ``request_stop()``; then stop gracefully."""
@@ -293,7 +279,7 @@ class Server:
             self.started.set()
         self.maintenance.started()
         stop_listening = self.storage.listen(self.wake)
-        self._loop_writer = self.storage.loop_writer()
+        self._claim_port = self.storage.claim_port()
         await self._services.start(
             lease_period=self.options.server_timeout,
             renew_every=self.options.heartbeat_interval,
@@ -313,9 +299,9 @@ class Server:
             self._drained = True
             self._flush_hint.set()
             await flusher
-            if self._loop_writer is not None:
+            if self._claim_port is not None:
                 with contextlib.suppress(Exception):  # closing: nothing is left to write
-                    await self._loop_writer.close()
+                    await self._claim_port.close()
             stop_listening()
             # Heartbeats go on until here: the drain may take shutdown_timeout.
             await self._services.stop()

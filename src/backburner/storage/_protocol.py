@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
-from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
@@ -33,14 +32,6 @@ class Capabilities:
     """Servers and clients in other processes see the same jobs."""
     poll_interval: float
     """How often a server looks for work that another process may have added (seconds)."""
-    local_writes: bool = False
-    """Claims and outcomes are short local writes (no network): a server makes them from
-    its event loop inside ``without_waiting()``, and only hands them to a thread when
-    they would have to wait for a lock."""
-
-
-class WouldWait(Exception):
-    """Raised inside ``Storage.without_waiting()`` by a call that would wait for a lock."""
 
 
 # Not frozen: enqueue_many() builds thousands at a time, and frozen fields cost 3 µs each.
@@ -203,9 +194,17 @@ class BulkAction:
     reason: str
 
 
-class LoopWriter(Protocol):
-    """A server's claims and outcomes as coroutines on its event loop, for a backend whose
-    calls wait on the network: no I/O thread to hand each call to and back."""
+class ClaimPort(Protocol):
+    """A server's claims and outcomes, awaited on its event loop: ``job_claim`` and
+    ``job_finish_many`` with exactly the meaning of the ``Storage`` verbs of those names.
+
+    These are a server's hot path, so each backend makes them the cheapest way it can
+    without blocking the loop for long: in place when the write is local and takes no
+    lock that another thread or process holds, on connections of the loop's own when the
+    write waits on the network, and on a thread of the port's otherwise. A claim and a
+    batch of outcomes may be awaited at the same time (a server claims while its flusher
+    records); neither holds the other up.
+    """
 
     async def job_claim(
         self, server_id: str, queues: Sequence[str], limit: int, now: dt.datetime
@@ -213,7 +212,8 @@ class LoopWriter(Protocol):
 
     async def job_finish_many(self, outcomes: Sequence[Outcome]) -> list[str]: ...
 
-    async def close(self) -> None: ...
+    async def close(self) -> None:
+        """Release what the port holds (connections, threads); call it on the same loop."""
 
 
 @runtime_checkable
@@ -231,16 +231,12 @@ class Storage(Protocol):
 
     def close(self) -> None: ...
 
-    def loop_writer(self) -> LoopWriter | None:
-        """Claims and outcomes for one event loop to make itself (``job_claim`` and
-        ``job_finish_many`` with the same meaning), or None where the synchronous calls
-        are best. Close it on that loop when done."""
-        ...
+    def claim_port(self) -> ClaimPort:
+        """Claims and outcomes as coroutines, for the one event loop that awaits them.
 
-    def without_waiting(self) -> AbstractContextManager[None]:
-        """In this block, on this thread, a call that would wait for a lock (held by another
-        thread or process) raises ``WouldWait`` instead, having changed nothing. Backends
-        without ``capabilities.local_writes`` raise it at once."""
+        Make it on that loop and close it there when done; it needs no call before use.
+        """
+        ...
 
     # --- jobs, client side -----------------------------------------------------------
 

@@ -6,7 +6,6 @@ import datetime as dt
 import heapq
 import threading
 from collections.abc import Callable, Mapping, Sequence
-from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,6 +20,7 @@ from .._states import (
     continuation_release,
     continuation_start,
 )
+from ._ports import DirectPort
 from ._protocol import (
     BulkAction,
     Capabilities,
@@ -144,14 +144,11 @@ class MemoryStorage:
 
     @property
     def capabilities(self) -> Capabilities:
+        return Capabilities(shared_across_processes=False, poll_interval=1.0)
+
+    def claim_port(self) -> DirectPort:
         # Its lock is only ever held for microseconds: waiting for it costs nothing.
-        return Capabilities(shared_across_processes=False, poll_interval=1.0, local_writes=True)
-
-    def loop_writer(self) -> None:
-        return None  # writes are local: see without_waiting()
-
-    def without_waiting(self) -> AbstractContextManager[None]:
-        return nullcontext()
+        return DirectPort(self)
 
     def migrate(self) -> None:
         pass
@@ -470,10 +467,10 @@ class MemoryStorage:
                 if s.heartbeat_at < heartbeat_before and s.id != server_id
             ]
             rescued = 0
-            for server_id in dead:
-                del self._servers[server_id]
+            for dead_id in dead:
+                del self._servers[dead_id]
                 rescued += self._requeue_processing(
-                    server_id, now, f"rescued from dead server {server_id}"
+                    dead_id, now, f"rescued from dead server {dead_id}"
                 )
             # Jobs of servers that vanished without a row (never heartbeated) are dead too.
             orphans = {
@@ -486,9 +483,9 @@ class MemoryStorage:
                 and r.started_at is not None
                 and r.started_at < heartbeat_before
             }
-            for server_id in orphans:
+            for orphan_id in orphans:
                 rescued += self._requeue_processing(
-                    server_id, now, f"rescued from dead server {server_id}"
+                    orphan_id, now, f"rescued from dead server {orphan_id}"
                 )
             return rescued
 

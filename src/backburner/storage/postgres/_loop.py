@@ -105,7 +105,8 @@ class _Lane:
 
 
 class LoopWrites:
-    """``job_claim`` and ``job_finish_many`` as coroutines, for one event loop."""
+    """``job_claim`` and ``job_finish_many`` as coroutines, for one event loop: the claim
+    port (``Storage.claim_port()``) of PostgreSQL wherever asyncio can drive psycopg."""
 
     def __init__(
         self,

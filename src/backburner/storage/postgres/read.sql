@@ -137,22 +137,24 @@ FROM counted c
 WHERE c.n > 0;
 
 -- name: queue_names
+-- Every cell, then the prefix: under a database's linguistic collation (en_US, ICU) the
+-- queues starting with a prefix are not one range of the index ("b0" sorts between "B"
+-- and "B1"). Sorted by code point, as the other backends sort.
 WITH RECURSIVE wanted AS (
     SELECT unnest(%(states)b::text[]) AS state
 ),
 found_cell (state, queue) AS (
-    SELECT w.state, (SELECT j.queue FROM {schema}.bb_jobs j
-                     WHERE j.state = w.state AND j.queue >= %(prefix)s::text
+    SELECT w.state, (SELECT j.queue FROM {schema}.bb_jobs j WHERE j.state = w.state
                      ORDER BY j.queue LIMIT 1)
     FROM wanted w
   UNION ALL
     SELECT c.state, (SELECT j.queue FROM {schema}.bb_jobs j
                      WHERE j.state = c.state AND j.queue > c.queue ORDER BY j.queue LIMIT 1)
-    FROM found_cell c WHERE c.queue IS NOT NULL AND starts_with(c.queue, %(prefix)s::text)
+    FROM found_cell c WHERE c.queue IS NOT NULL
 )
-SELECT DISTINCT queue FROM found_cell
+SELECT DISTINCT queue COLLATE "C" AS queue FROM found_cell
 WHERE queue IS NOT NULL AND starts_with(queue, %(prefix)s::text)
-ORDER BY queue LIMIT %(limit)s;
+ORDER BY 1 LIMIT %(limit)s;
 
 -- name: job_names
 WITH RECURSIVE wanted AS (
@@ -178,9 +180,10 @@ recent AS (
     ) AS found
     WHERE c.queue IS NOT NULL
 )
-SELECT DISTINCT j.name FROM {schema}.bb_jobs j
+-- By code point, as the other backends sort, whatever the database's collation.
+SELECT DISTINCT j.name COLLATE "C" AS name FROM {schema}.bb_jobs j
 WHERE j.id = ANY(ARRAY(SELECT id FROM recent)) AND starts_with(j.name, %(prefix)s::text)
-ORDER BY j.name LIMIT %(limit)s;
+ORDER BY 1 LIMIT %(limit)s;
 
 -- name: queue_oldest_enqueued
 -- A loose index scan of bb_jobs_ready: one probe per queue.

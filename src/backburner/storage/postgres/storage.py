@@ -12,8 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import sys
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import psycopg
@@ -21,7 +20,8 @@ import psycopg
 from ..._records import Job, ServerInfo
 from ..._states import JobState
 from .. import _rows
-from .._protocol import Capabilities, ClaimedJob, HeldJob, NewJob, Outcome, WouldWait
+from .._ports import ThreadedPort
+from .._protocol import Capabilities, ClaimedJob, ClaimPort, HeldJob, NewJob, Outcome
 from .._rows import int_id
 from .._sql import load_migrations
 from .._url import StorageError
@@ -79,11 +79,6 @@ class PostgresStorage(RecurringVerbs, ReadVerbs):
                     conn.execute(self._q["record_migration"], {"version": version, "name": name})
 
         self._transaction(work)
-
-    @contextmanager
-    def without_waiting(self) -> Iterator[None]:
-        raise WouldWait("every call waits for the network")
-        yield  # pragma: no cover - a generator, so that this is a context manager
 
     def check_schema(self) -> None:
         applied = {version for version, _ in self.applied_migrations()}
@@ -224,11 +219,11 @@ class PostgresStorage(RecurringVerbs, ReadVerbs):
         release = [("release_children", self._release_params(final))] if final else []
         return known, [("finish", finish), *release]
 
-    def loop_writer(self) -> LoopWrites | None:
+    def claim_port(self) -> ClaimPort:
         if sys.platform == "win32":
             # psycopg's asyncio connections need a selector event loop, and asyncio runs a
-            # proactor loop there by default: the I/O threads serve instead.
-            return None
+            # proactor loop there by default: the pooled calls serve, on threads instead.
+            return ThreadedPort(self)
         return LoopWrites(
             self._conninfo,
             self._db.where,

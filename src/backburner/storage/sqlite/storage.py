@@ -32,13 +32,13 @@ from .._protocol import (
     NewJob,
     Outcome,
     RecurringDefinition,
-    WouldWait,
 )
 from .._rows import int_id
 from .._sql import load_migrations, load_queries
 from .._url import StorageError
 from . import _read
 from ._connections import SYNCHRONOUS, Connections
+from ._port import LocalPort, WouldWait
 
 Q = load_queries(__package__ or "backburner.storage.sqlite")
 UTC = dt.UTC
@@ -83,7 +83,7 @@ class SQLiteStorage:
 
     @property
     def capabilities(self) -> Capabilities:
-        return Capabilities(shared_across_processes=True, poll_interval=1.0, local_writes=True)
+        return Capabilities(shared_across_processes=True, poll_interval=1.0)
 
     # --- connections and transactions ----------------------------------------------
 
@@ -91,11 +91,13 @@ class SQLiteStorage:
         """Raise ``StorageError`` if the file was deleted or replaced since it was opened."""
         self._db.check_file()
 
-    def loop_writer(self) -> None:
-        return None  # writes are local: see without_waiting()
+    def claim_port(self) -> LocalPort:
+        return LocalPort(self)
 
     @contextmanager
-    def without_waiting(self) -> Iterator[None]:
+    def _without_waiting(self) -> Iterator[None]:
+        """In this block, on this thread, a write that would wait for a lock (held by
+        another thread or process) raises ``WouldWait`` instead, having changed nothing."""
         self._local.no_wait = True
         try:
             yield
