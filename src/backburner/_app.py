@@ -24,6 +24,7 @@ from ._retry import Retry
 from ._settings import CODE, Layer, Settings
 from ._states import ContinueOn, JobState
 from .server import _eventloop
+from .server._services import Service
 from .server.server import Server, ServerOptions, run_in_thread
 from .storage import Storage, open_storage
 from .storage._url import StorageError, redact
@@ -92,6 +93,7 @@ class Backburner:
         self._storage_lock = threading.Lock()
         self._registry: dict[str, JobFunction[..., Any]] = {}
         self._servers: set[Server] = set()
+        self._services: list[Service] = []
         self.events = EventHub()
         """What happens to jobs and servers: ``app.events.subscribe(fn, JobFailed)``."""
         self.engine = Engine(lambda: self.storage, utcnow, self._wake_servers, self.events)
@@ -328,6 +330,17 @@ class Backburner:
             retention=dict(self.retention),
         )
 
+    def add_service(self, service: Service) -> None:
+        """Run ``service`` in every server this app starts from now on (after the server's
+        own services); see ``Server.add_service``."""
+        self._services.append(service)
+
+    def _server(self, options: ServerOptions) -> Server:
+        server = Server(self, options)
+        for service in self._services:
+            server.add_service(service)
+        return server
+
     def _wake_servers(self, queue: str | None = None) -> None:
         for server in list(self._servers):
             server.wake(queue)
@@ -344,7 +357,7 @@ class Backburner:
         """Run a server in a background thread for the ``with`` block; stops gracefully."""
         options = self._server_options(queues, workers, server_timeout, shutdown_timeout)
         self.storage  # noqa: B018 - open (and migrate) before the server thread needs it
-        server = Server(self, options)
+        server = self._server(options)
         done = run_in_thread(server)
         self._servers.add(server)
         try:
@@ -368,7 +381,7 @@ class Backburner:
         """
         options = self._server_options(queues, workers, server_timeout, shutdown_timeout)
         self.storage  # noqa: B018 - opened first: the server's start time is then corrected
-        server = Server(self, options)
+        server = self._server(options)
         self._servers.add(server)
 
         async def main() -> None:

@@ -20,6 +20,7 @@ from ._manage import MAX_PAGE_SIZE
 from ._records import Job
 from ._settings import CONFIG_ENV, Layer, Settings, Source
 from ._states import JobState
+from .server._services import ServiceCrashed
 from .storage._url import StorageError, redact
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -57,7 +58,7 @@ def _friendly(func: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
-        except (AppLoadError, StorageError) as error:
+        except (AppLoadError, StorageError, ServiceCrashed) as error:
             raise click.ClickException(str(error)) from None
         except (TypeError, ValueError, LookupError) as error:
             raise click.ClickException(str(error)) from None

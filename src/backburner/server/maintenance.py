@@ -1,6 +1,7 @@
 """Heartbeats, dead-server rescue, cancelling lost jobs and pruning: a server's upkeep.
 
-It runs on a thread of its own so that heartbeats go on while the event loop is busy.
+Each is a service (``_services.py``) on a thread of its own, so that heartbeats go on
+while the event loop is busy; pruning is leader-only, so one server of a fleet prunes.
 After any storage outage a server heartbeats for a whole ``server_timeout`` before it
 rescues anyone: every other server needs that long to show it is alive again. A heartbeat
 that came late (a stall: another process held SQLite's lock, the network hung) counts as
@@ -15,6 +16,7 @@ of, and they go back to their queues.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import logging
 import threading
@@ -25,6 +27,7 @@ from .. import _clock
 from .._clock import utcnow
 from .._states import JobState
 from ..storage import Outcome
+from ._services import Service
 
 if TYPE_CHECKING:
     from .server import Server
@@ -32,6 +35,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("backburner.maintenance")
 
 PRUNE_INTERVAL = 60.0
+PRUNE_FIRST = 5.0  # seconds after a server starts leading
 PRUNE_BATCH = 1000
 STALL = 2.0
 """A heartbeat more than this many intervals after the one before marks a stall."""
@@ -40,56 +44,78 @@ SKEW_WARNING = 1.0
 
 
 class Maintenance:
+    """The upkeep of one server, as services; see ``services()``."""
+
     def __init__(self, server: Server) -> None:
         self.server = server
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
         self._healthy_since: float | None = None
         self._last_heartbeat = 0.0
-        self._next_heartbeat = 0.0
-        self._next_prune = time.monotonic() + 5.0
         self._skew_reported = 0.0
 
-    def start(self) -> None:
+    def services(self, staging: Service) -> list[Service]:
+        """The upkeep services, with the server's ``staging`` of due jobs, in the order
+        they start."""
+        return [
+            Service("heartbeat", self.run_heartbeat),
+            Service("lost-jobs", self.run_lost_jobs),
+            Service("rescue", self.run_rescue),
+            Service("claims", self.watch_claims),
+            staging,
+            Service("prune", self.run_prune, leader_only=True),
+        ]
+
+    def started(self) -> None:
+        """The server has just heartbeated: count it healthy from now."""
         self._healthy_since = self._last_heartbeat = time.monotonic()
-        self._next_heartbeat = self._last_heartbeat + self.server.options.heartbeat_interval
-        self._thread = threading.Thread(
-            target=self._run, name=f"backburner-maintenance-{self.server.id}", daemon=True
-        )
-        self._thread.start()
 
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
+    def _failed(self, what: str, error: Exception) -> None:
+        # An outage, most likely: no rescue until heartbeats have gone well for a while.
+        self._healthy_since = None
+        log.warning("server %s: upkeep failed (%s: %s); retrying", self.server.id, what, error)
 
-    def _run(self) -> None:
-        lost_check = min(0.5, self.server.options.heartbeat_interval)
-        while not self._stop.wait(lost_check):
+    def run_heartbeat(self, stop: threading.Event) -> None:
+        while not stop.wait(self.server.options.heartbeat_interval):
+            try:
+                self.heartbeat()
+            except Exception as error:
+                self._failed("heartbeat", error)
+
+    def run_lost_jobs(self, stop: threading.Event) -> None:
+        while not stop.wait(self._tick):
             try:
                 self.check_lost_jobs()
-                self._heartbeat_if_due()
-                # Every tick, not every heartbeat: a dead server's jobs come back at most
-                # half a second after its heartbeat turns ``server_timeout`` old.
-                self.rescue_dead_servers()
-                if time.monotonic() >= self._next_prune:
-                    self._next_prune = time.monotonic() + PRUNE_INTERVAL
-                    self.prune()
             except Exception as error:
-                self._healthy_since = None
-                log.warning("server %s: upkeep failed (%s); retrying", self.server.id, error)
+                self._failed("lost jobs", error)
 
-    def _heartbeat_if_due(self) -> None:
-        if time.monotonic() >= self._next_heartbeat:
-            self._next_heartbeat = time.monotonic() + self.server.options.heartbeat_interval
-            self.heartbeat()
+    def run_rescue(self, stop: threading.Event) -> None:
+        # Every tick, not every heartbeat: a dead server's jobs come back at most half a
+        # second after its heartbeat turns ``server_timeout`` old.
+        while not stop.wait(self._tick):
+            try:
+                self.rescue_dead_servers()
+            except Exception as error:
+                self._failed("rescue", error)
+
+    def run_prune(self, stop: threading.Event) -> None:
+        wait = PRUNE_FIRST
+        while not stop.wait(wait):
+            wait = PRUNE_INTERVAL
+            try:
+                self.prune(stop)
+            except Exception as error:
+                log.warning("server %s: pruning failed (%s); retrying", self.server.id, error)
+
+    @property
+    def _tick(self) -> float:
+        return min(0.5, self.server.options.heartbeat_interval)
 
     def heartbeat(self) -> None:
         server = self.server
         server.storage.server_heartbeat(server.info())
         done = time.monotonic()
         late = done - self._last_heartbeat
-        self._last_heartbeat = done
+        # The rescue thread reads these two: a fresh heartbeat must never be seen with the
+        # health from before a stall, so health is set first.
         if self._healthy_since is None:
             log.info("server %s: storage reachable again", server.id)
             self._healthy_since = done
@@ -103,6 +129,7 @@ class Maintenance:
                 server.options.server_timeout,
             )
             self._healthy_since = done
+        self._last_heartbeat = done
         self.check_clock()
 
     def check_clock(self) -> None:
@@ -116,10 +143,14 @@ class Maintenance:
             )
 
     def rescue_dead_servers(self) -> int:
+        now = utcnow()  # before the checks: a stall after them cannot make it late
         timeout = self.server.options.server_timeout
         if self._healthy_since is None or time.monotonic() - self._healthy_since < timeout:
             return 0
-        now = utcnow()
+        if time.monotonic() - self._last_heartbeat > STALL * self.server.options.heartbeat_interval:
+            # This server's heartbeats are held up right now (a stall its heartbeat thread
+            # has not come out of yet): so, most likely, are everyone else's.
+            return 0
         rescued = self.server.storage.server_rescue_dead(
             self.server.id, heartbeat_before=now - dt.timedelta(seconds=timeout), now=now
         )
@@ -137,7 +168,9 @@ class Maintenance:
             if lost:
                 self.server.cancel_lost([claimed for claimed in claims if claimed.id in lost])
 
-    def prune(self) -> int:
+    def prune(self, stop: threading.Event | None = None) -> int:
+        """Delete the jobs past their retention, in batches until none is left (or
+        ``stop`` is set)."""
         now = utcnow()
         cutoffs = {
             state: now - keep
@@ -146,27 +179,22 @@ class Maintenance:
         }
         if not cutoffs:
             return 0
-        lease_until = now + dt.timedelta(seconds=PRUNE_INTERVAL)
-        if not self.server.storage.lease_acquire("prune", self.server.id, lease_until, now):
-            return 0
         total = 0
-        while not self._stop.is_set():
+        while stop is None or not stop.is_set():
             pruned = self.server.storage.job_prune(cutoffs, PRUNE_BATCH, now)
             total += pruned
             if pruned < PRUNE_BATCH:
                 break
-            self._heartbeat_if_due()  # a long backlog must not make this server look dead
         if total:
             log.info("server %s: pruned %d expired job(s)", self.server.id, total)
         return total
 
     # --- on the event loop ---------------------------------------------------------
 
-    async def watch_claims(self) -> None:
+    async def watch_claims(self, stop: asyncio.Event) -> None:
         """Every two heartbeat intervals, put back the jobs of claims lost on the way."""
         every = 2 * self.server.options.heartbeat_interval
-        while True:
-            await asyncio.sleep(every)
+        while not await _stopped(stop, every):
             try:
                 await self.recover_lost_claims()
             except Exception as error:
@@ -206,3 +234,10 @@ class Maintenance:
             )
             server.wake()
         return len(requeued)
+
+
+async def _stopped(stop: asyncio.Event, seconds: float) -> bool:
+    """Wait ``seconds`` or until ``stop`` is set; whether it is."""
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), seconds)
+    return stop.is_set()

@@ -1,9 +1,10 @@
 """The server: one event loop that claims jobs, runs them and records their outcomes.
 
 Claims are sized to free worker slots; outcomes are written back in batches by one
-flusher, so a busy server makes few, large transactions. Heartbeats, dead-server rescue
-and pruning run on a thread of their own (``maintenance.py``), so a job that blocks the
-event loop cannot make its server look dead.
+flusher, so a busy server makes few, large transactions. Everything else it does runs as
+services (``_services.py``): staging due jobs on the loop; heartbeats, dead-server rescue
+and pruning each on a thread of their own (``maintenance.py``), so that a job that blocks
+the event loop cannot make its server look dead.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from ..storage import ClaimedJob, ClaimPort, Outcome, Storage
 from ..storage._url import StorageError
 from . import _eventloop
 from ._emit import emit_outcomes, started_event
+from ._services import Service, ServiceCrashed, Services, ServiceStatus
 from ._threads import DaemonThreadPool
 from .maintenance import Maintenance
 from .runner import NO_OUTCOME, Runner, unstorable_outcome
@@ -135,6 +137,10 @@ class Server:
         self.maintenance = Maintenance(self)
         self._events = app.events
         self._names: dict[tuple[str, int], tuple[str, str]] = {}  # for outcome events
+        self._services = Services(self.id, lambda: self.storage)
+        self._services.on_fatal = self.request_stop
+        for service in self.maintenance.services(staging=Service("schedule", self._schedule_loop)):
+            self._services.add(service)
         self.jobs_started = 0
 
     @property
@@ -172,6 +178,19 @@ class Server:
         if loop is not None and not loop.is_closed():
             with contextlib.suppress(RuntimeError):  # the loop may close in between
                 loop.call_soon_threadsafe(self._stopping.set)
+
+    def add_service(self, service: Service) -> None:
+        """Run ``service`` in this server, after its own services; only before it starts."""
+        self._services.add(service)
+
+    def services(self) -> list[ServiceStatus]:
+        """How each service of this server is doing, in the order they start."""
+        return self._services.statuses()
+
+    @property
+    def leading(self) -> bool:
+        """Whether this server holds the leader lease (runs the leader-only services)."""
+        return self._services.leading
 
     def running_job_ids(self) -> list[str]:
         return list(self._running)
@@ -264,9 +283,13 @@ class Server:
             await self._io_call(self.app.recurring.sync_declared)
         finally:
             self.started.set()
+        self.maintenance.started()
         stop_listening = self.storage.listen(self.wake)
         self._claim_port = self.storage.claim_port()
-        self.maintenance.start()
+        await self._services.start(
+            lease_period=self.options.server_timeout,
+            renew_every=self.options.heartbeat_interval,
+        )
         if self._events.wants(ServerStarted):
             self._events.emit(ServerStarted(self.id, self.options.queues, self.options.workers))
         log.info(
@@ -277,13 +300,9 @@ class Server:
             self.app.storage_url,
         )
         flusher = asyncio.create_task(self._flush_loop(), name="backburner-flush")
-        scheduler = asyncio.create_task(self._schedule_loop(), name="backburner-schedule")
-        claims = asyncio.create_task(self.maintenance.watch_claims(), name="backburner-claims")
         try:
             await self._fetch_loop()
         finally:
-            scheduler.cancel()
-            claims.cancel()
             await self._drain()
             self._drained = True
             self._flush_hint.set()
@@ -292,7 +311,8 @@ class Server:
                 with contextlib.suppress(Exception):  # closing: nothing is left to write
                     await self._claim_port.close()
             stop_listening()
-            self.maintenance.stop()
+            # Heartbeats go on until here: the drain may take shutdown_timeout.
+            await self._services.stop()
             try:
                 requeued = await self._io_call(self.storage.server_remove, self.id, utcnow())
                 if requeued:
@@ -306,6 +326,9 @@ class Server:
             log.info("server %s stopped", self.id)
             if self._events.wants(ServerStopped):
                 self._events.emit(ServerStopped(self.id))
+        if self._services.crashed is not None:
+            service, error = self._services.crashed
+            raise ServiceCrashed(f"service {service.name} crashed: {error}") from error
 
     async def _fetch_loop(self) -> None:
         poll = self.storage.capabilities.poll_interval
@@ -483,14 +506,14 @@ class Server:
         if any(o.state is JobState.SCHEDULED for o in batch):
             self._schedule_hint.set()  # a retry may be due before the next pass
 
-    async def _schedule_loop(self) -> None:
+    async def _schedule_loop(self, stop: asyncio.Event) -> None:
         """Moves due scheduled jobs to their queues, on time to well under a second.
 
         A pass runs when the next job is due, when woken, and at least every half second;
         wake-ups come often while other processes write, so passes are at least
         ``SCHEDULE_MIN_GAP`` apart (which also bounds the cost of a job due in the past).
         """
-        while True:
+        while not stop.is_set():
             self._schedule_hint.clear()
             passed = time.monotonic()
             try:
@@ -505,8 +528,12 @@ class Server:
             wait = 0.5
             if next_due is not None:
                 wait = max(0.0, min(wait, (next_due - utcnow()).total_seconds()))
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._schedule_hint.wait(), wait)
+            hint, stopped = (asyncio.ensure_future(e.wait()) for e in (self._schedule_hint, stop))
+            _done, pending = await asyncio.wait(
+                (hint, stopped), timeout=wait, return_when=asyncio.FIRST_COMPLETED
+            )
+            for waiter in pending:
+                waiter.cancel()
             gap = SCHEDULE_MIN_GAP - (time.monotonic() - passed)
             if gap > 0:
                 await asyncio.sleep(gap)
