@@ -192,9 +192,6 @@ class Server:
         """Whether this server holds the leader lease (runs the leader-only services)."""
         return self._services.leading
 
-    def running_job_ids(self) -> list[str]:
-        return list(self._running)
-
     def claim_times(self) -> tuple[set[dt.datetime], set[dt.datetime]]:
         """On the loop: the times of the claims received (with jobs) and still in flight."""
         return set(self._claims_received), set(self._claims_in_flight)
