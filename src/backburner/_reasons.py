@@ -1,7 +1,8 @@
 """The words of the reasons a job's history gives for its changes, in one place.
 
-Reasons that the backends compose inside their SQL (a parent's outcome releasing its
-continuations, a dead server's jobs rescued) are written there.
+Storage writes them and never words its own: where a reason names a value that only the
+database knows row by row (a parent's outcome releasing its continuations, a dead server's
+jobs rescued), it takes the template below as a parameter and fills its ``{fields}``.
 """
 
 from __future__ import annotations
@@ -32,3 +33,36 @@ def recurring_due(recurring_id: str, instant: dt.datetime) -> str:
 def recurring_triggered(recurring_id: str) -> str:
     """A run of a recurring job triggered by hand."""
     return f"recurring {recurring_id} triggered by hand"
+
+
+PARENT_OUTCOME = "parent {parent} {state}"
+"""A continuation released, or deleted, by its parent's outcome (a template storage fills)."""
+PARENT_PRUNED = "parent {parent} pruned ({state})"
+"""A continuation deleted because retention pruned its parent (a template storage fills)."""
+RESCUED = "rescued from dead server {server}"
+"""A running job requeued because its server died (a template storage fills)."""
+
+
+def parent_outcome(parent_id: str | int, state: str) -> str:
+    """A continuation released, or deleted, by its parent's outcome."""
+    return PARENT_OUTCOME.format(parent=parent_id, state=state)
+
+
+def parent_pruned(parent_id: str | int, state: str) -> str:
+    """A continuation deleted because retention pruned its parent."""
+    return PARENT_PRUNED.format(parent=parent_id, state=state)
+
+
+def claimed_by(server_id: str) -> str:
+    """A job claimed by a server to run."""
+    return f"claimed by {server_id}"
+
+
+def server_stopped(server_id: str) -> str:
+    """A running job requeued because its server stopped without finishing it."""
+    return f"server {server_id} stopped"
+
+
+def rescued(server_id: str) -> str:
+    """A running job requeued because its server died."""
+    return RESCUED.format(server=server_id)

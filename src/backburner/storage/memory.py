@@ -9,7 +9,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .. import _serialization
+from .. import _reasons, _serialization
 from .._records import CountCell, Job, JobPage, JobSummary, RecurringJob, ServerInfo
 from .._states import (
     FINAL_STATES,
@@ -180,9 +180,11 @@ class MemoryStorage:
             new_state = continuation_release(parent.state, child.continue_on or "succeeded")
             if new_state is JobState.ENQUEUED:
                 child.run_at = at
-                self._enqueue(child, at, f"parent {parent.id} {parent.state.value}")
+                self._enqueue(child, at, _reasons.parent_outcome(parent.id, parent.state.value))
             elif new_state is JobState.DELETED:
-                self._finish(child, JobState.DELETED, at, f"parent {parent.id} deleted")
+                self._finish(
+                    child, JobState.DELETED, at, _reasons.parent_outcome(parent.id, "deleted")
+                )
 
     # --- jobs, client side -----------------------------------------------------------
 
@@ -204,7 +206,7 @@ class MemoryStorage:
                     parent = self._rows[parent_id]
                     state = continuation_start(parent.state, job.continue_on or "succeeded")
                     if state is not JobState.AWAITING:
-                        reason = f"parent {parent_id} {parent.state.value}"
+                        reason = _reasons.parent_outcome(parent_id, parent.state.value)
                 row = _Row(
                     id=self._next_id,
                     name=job.name,
@@ -309,7 +311,7 @@ class MemoryStorage:
                     row.attempt += 1
                     row.server_id = server_id
                     row.started_at = now
-                    row.move(JobState.PROCESSING, now, f"claimed by {server_id}")
+                    row.move(JobState.PROCESSING, now, _reasons.claimed_by(server_id))
                     claimed.append(
                         ClaimedJob(
                             id=str(row.id),
@@ -427,7 +429,7 @@ class MemoryStorage:
         ]
         for child in orphans:
             parent = self._rows[child.parent_id or 0]
-            reason = f"parent {parent.id} pruned ({parent.state.value})"
+            reason = _reasons.parent_pruned(parent.id, parent.state.value)
             self._finish(child, JobState.DELETED, now, reason)
 
     # --- servers and maintenance -----------------------------------------------------
@@ -451,7 +453,7 @@ class MemoryStorage:
     def server_remove(self, server_id: str, now: dt.datetime) -> int:
         with self._lock:
             self._servers.pop(server_id, None)
-            return self._requeue_processing(server_id, now, f"server {server_id} stopped")
+            return self._requeue_processing(server_id, now, _reasons.server_stopped(server_id))
 
     def server_list(self) -> list[ServerInfo]:
         with self._lock:
@@ -469,9 +471,7 @@ class MemoryStorage:
             rescued = 0
             for dead_id in dead:
                 del self._servers[dead_id]
-                rescued += self._requeue_processing(
-                    dead_id, now, f"rescued from dead server {dead_id}"
-                )
+                rescued += self._requeue_processing(dead_id, now, _reasons.rescued(dead_id))
             # Jobs of servers that vanished without a row (never heartbeated) are dead too.
             orphans = {
                 r.server_id
@@ -484,9 +484,7 @@ class MemoryStorage:
                 and r.started_at < heartbeat_before
             }
             for orphan_id in orphans:
-                rescued += self._requeue_processing(
-                    orphan_id, now, f"rescued from dead server {orphan_id}"
-                )
+                rescued += self._requeue_processing(orphan_id, now, _reasons.rescued(orphan_id))
             return rescued
 
     def clock_read(self) -> None:

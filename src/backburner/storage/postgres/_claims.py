@@ -6,6 +6,7 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
+from ... import _reasons
 from .._protocol import ClaimedJob, Outcome
 from .._rows import claimed_job, int_id
 
@@ -19,7 +20,7 @@ def claim_params(
         "limit": limit,
         "now": now,
         "server_id": server_id,
-        "reason": f"claimed by {server_id}",
+        "reason": _reasons.claimed_by(server_id),
     }
 
 

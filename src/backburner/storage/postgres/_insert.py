@@ -6,6 +6,7 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from ... import _reasons
 from ..._states import JobState, continuation_start
 from .._protocol import NewJob
 from .._rows import int_id
@@ -101,7 +102,7 @@ def _params(
             parent_state = parents[parent_id]
             state = continuation_start(parent_state, on)
             if state is not JobState.AWAITING:
-                reason = f"parent {parent_id} {parent_state.value}"
+                reason = _reasons.parent_outcome(parent_id, parent_state.value)
         states.append(state.value)
         reasons.append(reason)
         parent_ids.append(parent_id)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 
+from ... import _reasons
 from ..._records import CountCell, JobPage
 from ..._states import JobState, can_delete, can_requeue
 from .._protocol import BulkAction, CountQuery, JobQuery, NamesQuery
@@ -131,7 +132,12 @@ class ReadVerbs(StorageBase):
             # As job_delete: parents that were already deleted have no awaiting children.
             (
                 "release_children",
-                {"id": ids, "at": [action.now] * len(ids), "channel": self._notify_channel},
+                {
+                    "id": ids,
+                    "at": [action.now] * len(ids),
+                    "channel": self._notify_channel,
+                    "parent_outcome": _reasons.PARENT_OUTCOME,
+                },
             ),
         )
         return len(deleted)

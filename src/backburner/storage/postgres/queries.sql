@@ -199,7 +199,7 @@ released (id, state, reason, at) AS (
     SELECT child.id,
            CASE WHEN p.state = 'succeeded' OR child.continue_on = 'finished' THEN 'enqueued'
                 ELSE 'deleted' END,
-           'parent ' || p.id || ' ' || p.state,
+           replace(replace(%(parent_outcome)s, '{parent}', p.id::text), '{state}', p.state),
            p.at
     FROM parent p
     JOIN {schema}.bb_jobs child ON child.parent_id = p.id AND child.state = 'awaiting'
@@ -208,7 +208,7 @@ released (id, state, reason, at) AS (
   UNION ALL
     SELECT child.id,
            CASE WHEN child.continue_on = 'finished' THEN 'enqueued' ELSE 'deleted' END,
-           'parent ' || r.id || ' deleted',
+           replace(replace(%(parent_outcome)s, '{parent}', r.id::text), '{state}', 'deleted'),
            r.at
     FROM released r
     JOIN {schema}.bb_jobs child ON child.parent_id = r.id AND child.state = 'awaiting'
@@ -393,13 +393,14 @@ doomed AS (
     ) AS old
 ),
 released (id, state, reason) AS (
-    SELECT child.id, 'deleted', 'parent ' || d.id || ' pruned (' || d.state || ')'
+    SELECT child.id, 'deleted',
+           replace(replace(%(parent_pruned)s, '{parent}', d.id::text), '{state}', d.state)
     FROM doomed d
     JOIN {schema}.bb_jobs child ON child.parent_id = d.id AND child.state = 'awaiting'
   UNION ALL
     SELECT child.id,
            CASE WHEN child.continue_on = 'finished' THEN 'enqueued' ELSE 'deleted' END,
-           'parent ' || r.id || ' deleted'
+           replace(replace(%(parent_outcome)s, '{parent}', r.id::text), '{state}', 'deleted')
     FROM released r
     JOIN {schema}.bb_jobs child ON child.parent_id = r.id AND child.state = 'awaiting'
     WHERE r.state = 'deleted'
@@ -481,7 +482,7 @@ rescued AS (
         history = history || jsonb_build_array(jsonb_build_array(
             'enqueued',
             greatest(extract(epoch FROM %(now)s::timestamptz), (history->-1->>1)::numeric),
-            'rescued from dead server ' || server_id)),
+            replace(%(rescued)s, '{server}', server_id))),
         server_id = NULL
     WHERE state = 'processing'
       AND server_id IN (SELECT id FROM dead UNION SELECT id FROM orphan)

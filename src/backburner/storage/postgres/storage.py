@@ -17,6 +17,7 @@ from typing import Any
 
 import psycopg
 
+from ... import _reasons
 from ..._records import Job, ServerInfo
 from ..._states import JobState
 from .. import _rows
@@ -162,6 +163,7 @@ class PostgresStorage(RecurringVerbs, ReadVerbs):
             "id": [job_id for job_id, _ in parents],
             "at": [at for _, at in parents],
             "channel": self._notify_channel,
+            "parent_outcome": _reasons.PARENT_OUTCOME,
         }
 
     def job_counts(self) -> Mapping[JobState, int]:
@@ -269,6 +271,8 @@ class PostgresStorage(RecurringVerbs, ReadVerbs):
             "limit": limit,
             "now": now,
             "channel": self._notify_channel,
+            "parent_pruned": _reasons.PARENT_PRUNED,
+            "parent_outcome": _reasons.PARENT_OUTCOME,
         }
         [(pruned, _)] = self._run("prune", params)
         return int(pruned)
@@ -299,7 +303,7 @@ class PostgresStorage(RecurringVerbs, ReadVerbs):
         params = {
             "server_id": server_id,
             "now": now,
-            "reason": f"server {server_id} stopped",
+            "reason": _reasons.server_stopped(server_id),
             "channel": self._notify_channel,
         }
         _, [(requeued, _)] = self._atomic(("remove_server", params), ("requeue_processing", params))
@@ -327,6 +331,7 @@ class PostgresStorage(RecurringVerbs, ReadVerbs):
             "cutoff": heartbeat_before,
             "now": now,
             "channel": self._notify_channel,
+            "rescued": _reasons.RESCUED,
         }
         [(rescued, _)] = self._run("rescue_dead", params)
         return int(rescued)

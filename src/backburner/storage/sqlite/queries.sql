@@ -145,14 +145,14 @@ pruned (id, state) AS (
     SELECT id, state FROM bb_jobs WHERE id IN (SELECT value FROM json_each(?1))
 ),
 released (id, state, reason) AS (
-    SELECT child.id, 'deleted', 'parent ' || p.id || ' pruned (' || p.state || ')'
+    SELECT child.id, 'deleted', replace(replace(?3, '{parent}', p.id), '{state}', p.state)
     FROM pruned p
     CROSS JOIN bb_jobs child  -- CROSS: from the few pruned jobs to their children, by index
     WHERE child.parent_id = p.id AND child.state = 'awaiting'
   UNION ALL
     SELECT child.id,
            CASE WHEN child.continue_on = 'finished' THEN 'enqueued' ELSE 'deleted' END,
-           'parent ' || r.id || ' deleted'
+           replace(replace(?4, '{parent}', r.id), '{state}', 'deleted')
     FROM released r
     JOIN bb_jobs child ON child.parent_id = r.id AND child.state = 'awaiting'
     WHERE r.state = 'deleted'

@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
+from ... import _reasons
 from ..._records import CountCell, Job, JobPage, RecurringJob, ServerInfo
 from ..._states import JobState, continuation_release, continuation_start
 from .. import _rows
@@ -200,7 +201,7 @@ class SQLiteStorage:
                 parent_state = JobState(parent[0])
                 state = continuation_start(parent_state, job.continue_on or "succeeded")
                 if state is not JobState.AWAITING:
-                    reason = f"parent {parent_id} {parent_state.value}"
+                    reason = _reasons.parent_outcome(job.parent_id, parent_state.value)
             finished = created if state is JobState.DELETED else None
             rows.append(
                 (
@@ -278,7 +279,7 @@ class SQLiteStorage:
         self, server_id: str, queues: Sequence[str], limit: int, now: dt.datetime
     ) -> list[ClaimedJob]:
         claimed: list[ClaimedJob] = []
-        reason = f"claimed by {server_id}"
+        reason = _reasons.claimed_by(server_id)
         with self._write() as conn:
             for queue in queues:
                 want = limit - len(claimed)
@@ -331,7 +332,7 @@ class SQLiteStorage:
                 new_state = continuation_release(parent_state, continue_on)
                 if new_state is None:
                     continue
-                reason = f"parent {parent_id} {parent_state.value}"
+                reason = _reasons.parent_outcome(parent_id, parent_state.value)
                 conn.execute(Q["release_child"], (new_state.value, _ts(now), reason, child_id))
                 if new_state is JobState.DELETED:
                     deleted[child_id] = JobState.DELETED
@@ -384,7 +385,8 @@ class SQLiteStorage:
                 found = conn.execute(Q["prunable"], (state.value, _ts(cutoff), limit))
                 ids = json.dumps([r[0] for r in found.fetchall()])
                 if awaiting:
-                    conn.execute(Q["release_pruned"], (ids, _ts(now)))
+                    reasons = (_reasons.PARENT_PRUNED, _reasons.PARENT_OUTCOME)
+                    conn.execute(Q["release_pruned"], (ids, _ts(now), *reasons))
                 pruned += conn.execute(Q["prune"], (ids,)).rowcount
         return pruned
 
@@ -414,7 +416,7 @@ class SQLiteStorage:
     def server_remove(self, server_id: str, now: dt.datetime) -> int:
         with self._write() as conn:
             conn.execute(Q["remove_server"], (server_id,))
-            reason = f"server {server_id} stopped"
+            reason = _reasons.server_stopped(server_id)
             return conn.execute(Q["requeue_processing"], (_ts(now), reason, server_id)).rowcount
 
     def server_list(self) -> list[ServerInfo]:
@@ -443,7 +445,7 @@ class SQLiteStorage:
             dead += [r[0] for r in conn.execute(Q["orphan_servers"], given).fetchall()]
             for server_id in dead:
                 conn.execute(Q["remove_server"], (server_id,))
-                reason = f"rescued from dead server {server_id}"
+                reason = _reasons.rescued(server_id)
                 rescued += conn.execute(
                     Q["requeue_processing"], (_ts(now), reason, server_id)
                 ).rowcount
