@@ -96,7 +96,13 @@ class Backburner:
         self._services: list[Service] = []
         self.events = EventHub()
         """What happens to jobs and servers: ``app.events.subscribe(fn, JobFailed)``."""
-        self.engine = Engine(lambda: self.storage, utcnow, self._wake_servers, self.events)
+        self.engine = Engine(
+            lambda: self.storage,
+            utcnow,
+            self._wake_servers,
+            self.events,
+            url=lambda: self.storage_url,
+        )
         self._client = Client(self.engine)
         self.jobs = JobManager(self.engine)
         self.recurring = RecurringManager(self._resolve, self.engine)
@@ -217,6 +223,25 @@ class Backburner:
     def registry(self) -> Mapping[str, JobFunction[..., Any]]:
         return dict(self._registry)
 
+    def job_named(self, name: str) -> JobFunction[..., Any]:
+        """The job registered as ``name``, to enqueue, schedule or continue by name.
+
+        A name this process does not register (a job of code deployed elsewhere) gives a
+        handle that stores such jobs with the default options, for a server that registers
+        it; calling that handle here raises ``LookupError``.
+
+        >>> app.job_named("emails.send").with_options(queue="low").enqueue("ann@example.com")
+        """
+        found = self._registry.get(name)
+        if found is not None:
+            return found
+
+        def elsewhere(*args: Any, **kwargs: Any) -> Any:
+            raise LookupError(f"job {name!r} is not registered in this process")
+
+        elsewhere.__name__ = elsewhere.__qualname__ = name
+        return JobFunction(self, elsewhere, JobOptions(name=name))
+
     def _resolve(self, job: str | Callable[..., Any]) -> JobOptions:
         if isinstance(job, JobFunction):
             return job.options
@@ -336,7 +361,7 @@ class Backburner:
         self._services.append(service)
 
     def _server(self, options: ServerOptions) -> Server:
-        server = Server(self, options)
+        server = Server(self.registered, self.engine, options, startup=self.recurring.sync_declared)
         for service in self._services:
             server.add_service(service)
         return server

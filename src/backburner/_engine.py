@@ -1,9 +1,9 @@
-"""The engine: the one caller of a storage backend outside the server.
+"""The engine: the one caller of a storage backend.
 
-The client, ``app.jobs``, ``app.recurring``, the app's own reads and the CLI all go
-through it, so that what wraps a storage call lives once, here: the clock (read after
-storage opens, which measures this host's clock against the database's), the words of
-history reasons, in-process wake-ups of servers, and the events of ``app.events``.
+The client, ``app.jobs``, ``app.recurring``, the app's own reads, the CLI and the servers
+all go through it, so that what wraps a storage call lives once, here: the clock (read
+after storage opens, which measures this host's clock against the database's), the words
+of history reasons, in-process wake-ups of servers, and the events of ``app.events``.
 Backends stay plain data access.
 """
 
@@ -13,7 +13,7 @@ import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
 from typing import Literal
 
-from . import _reasons
+from . import _clock, _reasons
 from ._events import (
     EventHub,
     JobDeleted,
@@ -25,10 +25,14 @@ from ._records import CountCell, Job, JobPage, QueueInfo, RecurringJob, ServerIn
 from ._states import JobState
 from .storage import (
     BulkAction,
+    ClaimedJob,
+    ClaimPort,
     CountQuery,
+    HeldJob,
     JobQuery,
     NamesQuery,
     NewJob,
+    Outcome,
     RecurringDefinition,
     Storage,
 )
@@ -51,8 +55,10 @@ class Engine:
         clock: Callable[[], dt.datetime],
         wake: Callable[[str | None], None],
         events: EventHub,
+        url: Callable[[], str] = lambda: "storage",
     ) -> None:
         self._storage = storage
+        self._url = url
         self._clock = clock
         self._wake = wake
         self.events = events
@@ -185,10 +191,13 @@ class Engine:
 
     # --- the app's overviews -----------------------------------------------------------
 
-    def servers(self, server_timeout: float) -> list[ServerInfo]:
-        """The servers that heartbeated within ``server_timeout`` seconds."""
+    def servers(self, server_timeout: float | None) -> list[ServerInfo]:
+        """The servers that heartbeated within ``server_timeout`` seconds (every server
+        with a row in storage when None)."""
         # A server killed outright keeps its row until a live one rescues its jobs.
         servers = self._storage().server_list()
+        if server_timeout is None:
+            return servers
         alive_since = self._clock() - dt.timedelta(seconds=server_timeout)
         return [s for s in servers if s.heartbeat_at >= alive_since]
 
@@ -214,3 +223,76 @@ class Engine:
             )
             for name in names
         ]
+
+    # --- what servers call -------------------------------------------------------------
+    # A server makes its claims and records its outcomes through the claim port (on its
+    # event loop); the rest of its storage calls are these, from its I/O threads.
+
+    @property
+    def storage_url(self) -> str:
+        """Where jobs are stored, with any password hidden (for logs)."""
+        return self._url()
+
+    def claim_port(self) -> ClaimPort:
+        """A new claim port; make it on the server's event loop (``Storage.claim_port``)."""
+        return self._storage().claim_port()
+
+    def poll_interval(self) -> float:
+        """How often a server polls storage when no wake-up comes."""
+        return self._storage().capabilities.poll_interval
+
+    def listen(self, on_change: Callable[[], None]) -> Callable[[], None]:
+        """Call ``on_change`` when another process changes jobs; returns a stop function."""
+        return self._storage().listen(on_change)
+
+    def measure_clock(self) -> float | None:
+        """Measure this host's offset from the database's clock again (``_clock.measure``)."""
+        return _clock.measure(self._storage())
+
+    def server_heartbeat(self, server: ServerInfo) -> None:
+        self._storage().server_heartbeat(server)
+
+    def server_remove(self, server_id: str, now: dt.datetime) -> int:
+        """Forget a stopping server; its jobs still running go back to their queues."""
+        return self._storage().server_remove(server_id, now)
+
+    def server_rescue_dead(
+        self, server_id: str, heartbeat_before: dt.datetime, now: dt.datetime
+    ) -> int:
+        return self._storage().server_rescue_dead(server_id, heartbeat_before, now)
+
+    def lease_acquire(self, name: str, holder: str, until: dt.datetime, now: dt.datetime) -> bool:
+        return self._storage().lease_acquire(name, holder, until, now)
+
+    def job_stage_due(self, now: dt.datetime) -> int:
+        return self._storage().job_stage_due(now)
+
+    def next_due(self) -> list[dt.datetime | None]:
+        """When the next scheduled job and the next recurring run are due."""
+        storage = self._storage()
+        return [storage.job_next_due(), storage.recurring_next_run()]
+
+    def job_lost(self, server_id: str, claims: Sequence[ClaimedJob]) -> list[str]:
+        return self._storage().job_lost(server_id, claims)
+
+    def job_held(self, server_id: str) -> list[HeldJob]:
+        return self._storage().job_held(server_id)
+
+    def job_requeue_lost_claims(
+        self, server_id: str, held: Sequence[HeldJob], now: dt.datetime
+    ) -> list[str]:
+        """Put back jobs held under ``server_id`` from claims whose reply never reached it,
+        as interrupted runs (fenced by the claim's time; not counted as attempts)."""
+        reason = _reasons.claim_lost(server_id)
+        outcomes = [
+            Outcome(
+                h.id, server_id, h.attempt, JobState.ENQUEUED, now, reason, started_at=h.started_at
+            )
+            for h in held
+        ]
+        return self._storage().job_finish_many(outcomes)
+
+    def job_prune(
+        self, finished_before: Mapping[JobState, dt.datetime], limit: int, now: dt.datetime
+    ) -> int:
+        return self._storage().job_prune(finished_before, limit, now)

@@ -66,3 +66,8 @@ def server_stopped(server_id: str) -> str:
 def rescued(server_id: str) -> str:
     """A running job requeued because its server died."""
     return RESCUED.format(server=server_id)
+
+
+def claim_lost(server_id: str) -> str:
+    """A job put back because the reply to the claim that took it never reached its server."""
+    return f"claim lost before it reached server {server_id}"

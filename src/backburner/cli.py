@@ -316,16 +316,12 @@ def enqueue(
         if not sep or not key:
             raise click.BadParameter(f"{item!r} is not KEY=VALUE", param_hint="--kwarg")
         keywords[key] = _parse_value(value)
-    options = app._resolve(name)
-    if queue is not None:
-        from dataclasses import replace
-
-        options = replace(options, queue=queue)
+    job = app.job_named(name).with_options(queue=queue)
     values = [_parse_value(a) for a in args]
     if delay is not None:
-        job_id = app._client.schedule(options, delay, values, keywords)
+        job_id = job.schedule(delay, *values, **keywords)
     else:
-        job_id = app._client.enqueue(options, values, keywords)
+        job_id = job.enqueue(*values, **keywords)
     click.echo(job_id)
 
 

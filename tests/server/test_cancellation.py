@@ -11,7 +11,6 @@ import pytest
 
 from backburner import Backburner, JobCancelled, JobState, Retry, current_job
 from backburner._client import utcnow
-from backburner.server.server import Server
 from backburner.storage import Outcome
 
 
@@ -139,7 +138,7 @@ def test_outcomes_that_come_with_the_end_of_the_drain_are_recorded_and_the_flush
     def noop() -> None: ...
 
     job_id = noop.enqueue()
-    server = Server(app, app._server_options(None, 1, None, None))
+    server = app._server(app._server_options(None, 1, None, None))
     [claimed] = app.storage.job_claim(server.id, ["default"], 1, utcnow())
 
     async def last_wake_up() -> None:

@@ -16,7 +16,6 @@ import pytest
 from backburner import Backburner, JobCancelled, JobState, Retry
 from backburner._client import utcnow
 from backburner.server import runner as runner_module
-from backburner.server.server import Server
 from backburner.storage import ClaimedJob, Outcome
 
 BOUND = 15.0  # seconds after which a stop that has not returned is taken to hang
@@ -94,7 +93,7 @@ def test_an_outcome_the_storage_refuses_fails_that_job_and_the_others_are_record
     def noop() -> None: ...
 
     ids = [noop.enqueue(), noop.enqueue()]
-    server = Server(app, app._server_options(None, 2, None, None))
+    server = app._server(app._server_options(None, 2, None, None))
     claims = {c.id: c for c in app.storage.job_claim(server.id, ["default"], 2, utcnow())}
 
     def succeeded(claimed: ClaimedJob, result: str) -> Outcome:

@@ -22,7 +22,7 @@ OPTIONS = ServerOptions(server_timeout=1.5, shutdown_timeout=1.0)
 
 
 def started(app: Backburner, *services: Service) -> tuple[Server, Future[None]]:
-    server = Server(app, OPTIONS)
+    server = app._server(OPTIONS)
     for service in services:
         server.add_service(service)
     return server, run_in_thread(server)

@@ -31,3 +31,33 @@ def test_a_positive_timeout_or_none_is_accepted() -> None:
     assert quick.options.timeout == 0.5
     assert unbounded.options.timeout is None
     app.close()
+
+
+def test_job_named_finds_a_registered_job() -> None:
+    app = Backburner("memory://")
+
+    @app.job(queue="critical")
+    def send(to: str) -> str:
+        return to
+
+    assert app.job_named(send.name) is send
+    job_id = app.job_named(send.name).with_options(queue="low").enqueue("ann")
+    stored = app.jobs.get(job_id)
+    assert stored is not None
+    assert (stored.name, stored.queue, stored.args) == (send.name, "low", ["ann"])
+
+
+def test_job_named_stores_a_job_registered_elsewhere_but_cannot_run_it_here() -> None:
+    app = Backburner("memory://")
+    handle = app.job_named("billing.invoice")
+
+    job_id = handle.with_options(queue="billing").schedule(60, 7)
+    stored = app.jobs.get(job_id)
+    assert stored is not None
+    assert (stored.name, stored.queue, stored.state.value) == (
+        "billing.invoice",
+        "billing",
+        "scheduled",
+    )
+    with pytest.raises(LookupError, match=r"'billing\.invoice' is not registered in this process"):
+        handle(7)

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Literal
 from .._clock import utcnow
 
 if TYPE_CHECKING:
-    from ..storage import Storage
+    from .._engine import Engine
 
 log = logging.getLogger("backburner.services")
 
@@ -272,9 +272,9 @@ class Services:
     """A server's services: started in order, stopped in reverse, the leader-only ones
     under the leader lease."""
 
-    def __init__(self, holder: str, storage: Callable[[], Storage]) -> None:
+    def __init__(self, holder: str, engine: Engine) -> None:
         self._holder = holder
-        self._storage = storage
+        self._engine = engine
         self._entries: list[_Supervised] = []
         self._loop: asyncio.AbstractEventLoop | None = None
         self._started = False
@@ -341,7 +341,7 @@ class Services:
             with contextlib.suppress(Exception):  # not given up: it runs out
                 now = utcnow()
                 await asyncio.to_thread(
-                    self._storage().lease_acquire, LEADER_LEASE, self._holder, now, now
+                    self._engine.lease_acquire, LEADER_LEASE, self._holder, now, now
                 )
 
     # --- the leader lease, on a thread of its own ------------------------------------
@@ -354,7 +354,7 @@ class Services:
             try:
                 now = utcnow()
                 until = now + dt.timedelta(seconds=self._lease_period)
-                held = self._storage().lease_acquire(LEADER_LEASE, self._holder, until, now)
+                held = self._engine.lease_acquire(LEADER_LEASE, self._holder, until, now)
                 if held:
                     held_until = asked + self._lease_period
             except Exception as error:

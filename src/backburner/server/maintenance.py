@@ -25,8 +25,6 @@ from typing import TYPE_CHECKING
 
 from .. import _clock
 from .._clock import utcnow
-from .._states import JobState
-from ..storage import Outcome
 from ._services import Service
 
 if TYPE_CHECKING:
@@ -111,7 +109,7 @@ class Maintenance:
 
     def heartbeat(self) -> None:
         server = self.server
-        server.storage.server_heartbeat(server.info())
+        server.engine.server_heartbeat(server.info())
         done = time.monotonic()
         late = done - self._last_heartbeat
         # The rescue thread reads these two: a fresh heartbeat must never be seen with the
@@ -135,7 +133,7 @@ class Maintenance:
     def check_clock(self) -> None:
         """Measure the offset from the database's clock again; warn when it moved by more
         than ``SKEW_WARNING`` since the last warning (the first time: from 0)."""
-        offset = _clock.measure(self.server.storage)
+        offset = self.server.engine.measure_clock()
         if offset is not None and abs(offset - self._skew_reported) > SKEW_WARNING:
             self._skew_reported = offset
             log.warning(
@@ -151,7 +149,7 @@ class Maintenance:
             # This server's heartbeats are held up right now (a stall its heartbeat thread
             # has not come out of yet): so, most likely, are everyone else's.
             return 0
-        rescued = self.server.storage.server_rescue_dead(
+        rescued = self.server.engine.server_rescue_dead(
             self.server.id, heartbeat_before=now - dt.timedelta(seconds=timeout), now=now
         )
         if rescued:
@@ -164,7 +162,7 @@ class Maintenance:
     def check_lost_jobs(self) -> None:
         claims = self.server.running_claims()
         if claims:
-            lost = set(self.server.storage.job_lost(self.server.id, claims))
+            lost = set(self.server.engine.job_lost(self.server.id, claims))
             if lost:
                 self.server.cancel_lost([claimed for claimed in claims if claimed.id in lost])
 
@@ -181,7 +179,7 @@ class Maintenance:
             return 0
         total = 0
         while stop is None or not stop.is_set():
-            pruned = self.server.storage.job_prune(cutoffs, PRUNE_BATCH, now)
+            pruned = self.server.engine.job_prune(cutoffs, PRUNE_BATCH, now)
             total += pruned
             if pruned < PRUNE_BATCH:
                 break
@@ -210,22 +208,16 @@ class Maintenance:
         """
         server = self.server
         received, in_flight = server.claim_times()
-        held = await server._io_call(server.storage.job_held, server.id)
+        held = await server._io_call(server.engine.job_held, server.id)
         received_after, in_flight_after = server.claim_times()
         known = received | in_flight | received_after | in_flight_after
         server.forget_claims(received - {h.started_at for h in held})
         lost = [h for h in held if h.started_at not in known]
         if not lost:
             return 0
-        now = utcnow()
-        reason = f"claim lost before it reached server {server.id}"
-        outcomes = [
-            Outcome(
-                h.id, server.id, h.attempt, JobState.ENQUEUED, now, reason, started_at=h.started_at
-            )
-            for h in lost
-        ]
-        requeued = await server._io_call(server.storage.job_finish_many, outcomes)
+        requeued = await server._io_call(
+            server.engine.job_requeue_lost_claims, server.id, lost, utcnow()
+        )
         if requeued:
             log.warning(
                 "server %s: %d job(s) of claims whose reply was lost back in their queues",

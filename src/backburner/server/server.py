@@ -27,13 +27,14 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from .._clock import utcnow
 from .._context import JobContext
+from .._engine import Engine
 from .._events import JobFailed, JobStarted, JobSucceeded, ServerStarted, ServerStopped
 from .._names import check_name
 from .._records import ServerInfo
 from .._recurring import enqueue_due
 from .._settings import RetentionSettings, ServerSettings
 from .._states import JobState
-from ..storage import ClaimedJob, ClaimPort, Outcome, Storage
+from ..storage import ClaimedJob, ClaimPort, Outcome
 from ..storage._url import StorageError
 from . import _eventloop
 from ._emit import emit_outcomes, started_event
@@ -43,7 +44,7 @@ from .maintenance import Maintenance
 from .runner import NO_OUTCOME, Runner, unstorable_outcome
 
 if TYPE_CHECKING:
-    from .._app import Backburner
+    from .._jobs import JobFunction
 
 log = logging.getLogger("backburner.server")
 T = TypeVar("T")
@@ -108,9 +109,21 @@ def _is_outage(error: BaseException) -> bool:
 class Server:
     """Runs jobs from its queues until stopped; see ``app.start_server()``, ``app.run_server()``."""
 
-    def __init__(self, app: Backburner, options: ServerOptions) -> None:
-        self.app = app
+    def __init__(
+        self,
+        registry: Callable[[str], JobFunction[..., Any] | None],
+        engine: Engine,
+        options: ServerOptions,
+        *,
+        startup: Callable[[], None] | None = None,
+    ) -> None:
+        """A server that runs the jobs ``registry`` finds by name, storing through
+        ``engine``; ``startup`` is called on an I/O thread once storage answers, before
+        the first claim (the app syncs its declared recurring jobs there)."""
+        self.registry = registry
+        self.engine = engine
         self.options = options
+        self._startup = startup
         self.id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self.started_at = utcnow()
         self._running: dict[str, _Running] = {}  # the latest claim of each job running here
@@ -124,7 +137,7 @@ class Server:
         self._threads = DaemonThreadPool(options.workers)
         self._io = ThreadPoolExecutor(2, thread_name_prefix="backburner-io")
         self._claim_port: ClaimPort | None = None  # made on the loop, in serve()
-        self._runner = Runner(app.registered, self.id, self._threads)
+        self._runner = Runner(registry, self.id, self._threads)
         self._loop: asyncio.AbstractEventLoop | None = None
         # asyncio events bind to the loop that first waits on them, so they can be made here.
         self._stopping = asyncio.Event()
@@ -135,17 +148,13 @@ class Server:
         self.started = threading.Event()
         self._hurry = threading.Event()
         self.maintenance = Maintenance(self)
-        self._events = app.events
+        self._events = engine.events
         self._names: dict[tuple[str, int], tuple[str, str]] = {}  # for outcome events
-        self._services = Services(self.id, lambda: self.storage)
+        self._services = Services(self.id, engine)
         self._services.on_fatal = self.request_stop
         for service in self.maintenance.services(staging=Service("schedule", self._schedule_loop)):
             self._services.add(service)
         self.jobs_started = 0
-
-    @property
-    def storage(self) -> Storage:
-        return self.app.storage
 
     def info(self) -> ServerInfo:
         return ServerInfo(
@@ -238,7 +247,7 @@ class Server:
             claimed = running.claimed
             log.info("job %s (%s): cancelling, %s", claimed.id, claimed.name, reason)
             running.context.cancel(reason)
-            job = self.app.registered(running.claimed.name)
+            job = self.registry(running.claimed.name)
             if running.task is not None and job is not None and job.is_async:
                 running.task.cancel()
 
@@ -252,7 +261,7 @@ class Server:
     @property
     def _port(self) -> ClaimPort:
         if self._claim_port is None:
-            self._claim_port = self.storage.claim_port()
+            self._claim_port = self.engine.claim_port()
         return self._claim_port
 
     async def _claim(self, free: int) -> list[ClaimedJob]:
@@ -275,14 +284,15 @@ class Server:
         """Run until ``request_stop()``; then stop gracefully."""
         self._loop = asyncio.get_running_loop()
         try:
-            await self._io_call(self.storage.server_heartbeat, self.info())
+            await self._io_call(self.engine.server_heartbeat, self.info())
             await self._io_call(self.maintenance.check_clock)
-            await self._io_call(self.app.recurring.sync_declared)
+            if self._startup is not None:
+                await self._io_call(self._startup)
         finally:
             self.started.set()
         self.maintenance.started()
-        stop_listening = self.storage.listen(self.wake)
-        self._claim_port = self.storage.claim_port()
+        stop_listening = self.engine.listen(self.wake)
+        self._claim_port = self.engine.claim_port()
         await self._services.start(
             lease_period=self.options.server_timeout,
             renew_every=self.options.heartbeat_interval,
@@ -294,7 +304,7 @@ class Server:
             self.id,
             ",".join(self.options.queues),
             self.options.workers,
-            self.app.storage_url,
+            self.engine.storage_url,
         )
         flusher = asyncio.create_task(self._flush_loop(), name="backburner-flush")
         try:
@@ -311,7 +321,7 @@ class Server:
             # Heartbeats go on until here: the drain may take shutdown_timeout.
             await self._services.stop()
             try:
-                requeued = await self._io_call(self.storage.server_remove, self.id, utcnow())
+                requeued = await self._io_call(self.engine.server_remove, self.id, utcnow())
                 if requeued:
                     log.info(
                         "server %s: %d unfinished job(s) back in their queues", self.id, requeued
@@ -328,7 +338,7 @@ class Server:
             raise ServiceCrashed(f"service {service.name} crashed: {error}") from error
 
     async def _fetch_loop(self) -> None:
-        poll = self.storage.capabilities.poll_interval
+        poll = self.engine.poll_interval()
         failures = 0
         while not self._stopping.is_set():
             free = self.options.workers - self._busy
@@ -514,8 +524,8 @@ class Server:
             self._schedule_hint.clear()
             passed = time.monotonic()
             try:
-                staged = await self._io_call(self.storage.job_stage_due, utcnow())
-                staged += await self._io_call(enqueue_due, self.app.engine, utcnow())
+                staged = await self._io_call(self.engine.job_stage_due, utcnow())
+                staged += await self._io_call(enqueue_due, self.engine, utcnow())
                 if staged:
                     self._wake_now()
                 next_due = await self._io_call(self._next_due)
@@ -536,8 +546,7 @@ class Server:
                 await asyncio.sleep(gap)
 
     def _next_due(self) -> dt.datetime | None:
-        times = [self.storage.job_next_due(), self.storage.recurring_next_run()]
-        return min((t for t in times if t is not None), default=None)
+        return min((t for t in self.engine.next_due() if t is not None), default=None)
 
     async def _drain(self) -> None:
         """Graceful stop: wait for running jobs, then ask the rest to stop and requeue them.

@@ -76,7 +76,7 @@ class SnapshotCache:
 
 def servers(app: Backburner) -> list[ServerInfo]:
     """Every server with a row in storage: the one place the dashboard reads them."""
-    return app.storage.server_list()
+    return app.engine.servers(server_timeout=None)
 
 
 _caches: weakref.WeakKeyDictionary[Backburner, SnapshotCache] = weakref.WeakKeyDictionary()
