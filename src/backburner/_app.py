@@ -24,7 +24,8 @@ from ._retry import Retry
 from ._settings import CODE, Layer, Settings
 from ._states import ContinueOn, JobState
 from .server import _eventloop
-from .server._services import Service
+from .server._periodic import Periodic, PeriodicStatus
+from .server._services import Restart, Service, ServiceStatus
 from .server.server import Server, ServerOptions, run_in_thread
 from .storage import Storage, open_storage
 from .storage._url import StorageError, redact
@@ -36,6 +37,7 @@ if TYPE_CHECKING:
 
 P = ParamSpec("P")
 R = TypeVar("R")
+ServiceRun = TypeVar("ServiceRun", bound=Callable[..., Any])
 
 log = logging.getLogger("backburner")
 
@@ -94,6 +96,8 @@ class Backburner:
         self._registry: dict[str, JobFunction[..., Any]] = {}
         self._servers: set[Server] = set()
         self._services: list[Service] = []
+        self._hosted: list[tuple[Service, bool | str]] = []  # @app.service and @app.periodic
+        self._periodic: list[Periodic] = []
         self.events = EventHub()
         """What happens to jobs and servers: ``app.events.subscribe(fn, JobFailed)``."""
         self.engine = Engine(
@@ -355,6 +359,126 @@ class Backburner:
             retention=dict(self.retention),
         )
 
+    @overload
+    def service(self, func: ServiceRun, /) -> ServiceRun: ...
+
+    @overload
+    def service(
+        self,
+        *,
+        name: str | None = None,
+        restart: Restart = "always",
+        leader_only: bool = False,
+        enabled: bool | str = True,
+    ) -> Callable[[ServiceRun], ServiceRun]: ...
+
+    def service(  # type: ignore[misc]  # the second overload takes no function, by design
+        self,
+        func: ServiceRun | None = None,
+        /,
+        *,
+        name: str | None = None,
+        restart: Restart = "always",
+        leader_only: bool = False,
+        enabled: bool | str = True,
+    ) -> ServiceRun | Callable[[ServiceRun], ServiceRun]:
+        """Run a long-running function in every server this app starts.
+
+        An ``async def`` gets an ``asyncio.Event`` and runs on the server's event loop; a
+        plain ``def`` gets a ``threading.Event`` and runs on a thread of its own. Either
+        returns once its event is set (the server is stopping); it has
+        ``server.shutdown_timeout`` seconds to, then is cancelled. A crash is logged and
+        restarted with back-off; with ``restart="never"`` it stops the server, non-zero.
+        ``enabled``: a bool, or a settings key whose value is one (``"hosting.enabled"``).
+
+        >>> @app.service
+        ... async def sync_inventory(stop: asyncio.Event) -> None:
+        ...     while not stop.is_set():
+        ...         await pull_changes()
+        ...         with contextlib.suppress(TimeoutError):
+        ...             await asyncio.wait_for(stop.wait(), 30)
+        """
+
+        def register(fn: ServiceRun) -> ServiceRun:
+            service_name = name or default_name(fn)
+            self._check_enabled(service_name, enabled)
+            grace = self.settings.server.shutdown_timeout
+            self._hosted.append(
+                (Service(service_name, fn, leader_only, restart, grace=grace), enabled)
+            )
+            return fn
+
+        return register if func is None else register(func)
+
+    def periodic(
+        self,
+        *,
+        every: float | dt.timedelta | None = None,
+        cron: str | None = None,
+        timezone: str | None = None,
+        name: str | None = None,
+        leader_only: bool = False,
+        enabled: bool | str = True,
+        stuck_after: float = 3.0,
+    ) -> Callable[[Callable[[], R]], Callable[[], R]]:
+        """Call a function every interval, or at the instants of a cron expression, inside
+        each server this app starts (one server of the fleet with ``leader_only=True``).
+
+        Runs never overlap; a run that raises is logged and the next one still comes,
+        backed off while the failures go on. Nothing is stored: for work that must happen
+        once per instant across the fleet, with a history, use a recurring job instead.
+        A run lasting over ``stuck_after`` intervals makes ``/health`` degraded.
+
+        >>> @app.periodic(every=timedelta(minutes=30))
+        ... async def cleanup_cache() -> None: ...
+        """
+
+        def register(fn: Callable[[], R]) -> Callable[[], R]:
+            periodic_name = name or default_name(fn)
+            self._check_enabled(periodic_name, enabled)
+            work = Periodic(
+                periodic_name,
+                fn,
+                every=every,
+                cron=cron,
+                timezone=timezone,
+                leader_only=leader_only,
+                stuck_after=stuck_after,
+            )
+            self._periodic.append(work)
+            self._hosted.append((work.service, enabled))
+            return fn
+
+        return register
+
+    def service_statuses(self) -> list[ServiceStatus]:
+        """How each service of the servers running in this process is doing."""
+        return [status for server in list(self._servers) for status in server.services()]
+
+    def periodic_statuses(self) -> list[PeriodicStatus]:
+        """How each periodic function of this app is doing, in this process."""
+        return [work.status() for work in self._periodic]
+
+    def _check_enabled(self, name: str, enabled: bool | str) -> None:
+        if any(service.name == name for service, _ in self._hosted):
+            raise ValueError(f"a service or periodic function named {name!r} exists already")
+        self._is_enabled(name, enabled)  # a bad settings key fails here, at declaration
+
+    def _is_enabled(self, name: str, enabled: bool | str) -> bool:
+        hosting = self.settings.hosting
+        if not hosting.enabled or name in hosting.disabled:
+            return False
+        if isinstance(enabled, bool):
+            return enabled
+        value: Any = self.settings
+        for part in enabled.split("."):
+            value = getattr(value, part, None)
+        if not isinstance(value, bool):
+            raise ValueError(
+                f"{name}: enabled={enabled!r} must name a setting that is true or false"
+            )
+        return value
+
     def add_service(self, service: Service) -> None:
         """Run ``service`` in every server this app starts from now on (after the server's
         own services); see ``Server.add_service``."""
@@ -362,8 +486,12 @@ class Backburner:
 
     def _server(self, options: ServerOptions) -> Server:
         server = Server(self.registered, self.engine, options, startup=self.recurring.sync_declared)
-        for service in self._services:
-            server.add_service(service)
+        if self.settings.hosting.enabled:
+            for service in self._services:
+                server.add_service(service)
+        for service, enabled in self._hosted:
+            if self._is_enabled(service.name, enabled):
+                server.add_service(service)
         return server
 
     def _wake_servers(self, queue: str | None = None) -> None:

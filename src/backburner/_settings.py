@@ -213,6 +213,15 @@ class RetentionSettings(_Section):
         }
 
 
+class HostingSettings(_Section):
+    """What runs in a server besides its jobs (see docs/services.md). ``enabled``: the
+    master switch of every service and periodic function an app adds; ``disabled``: the
+    names of those to leave off."""
+
+    enabled: bool = True
+    disabled: Annotated[tuple[str, ...], BeforeValidator(_queues)] = ()
+
+
 # --- the tree ---------------------------------------------------------------------------
 
 Layer = dict[str, tuple[Any, Source]]
@@ -236,6 +245,7 @@ class Settings(BaseSettings):
     storage: StorageSettings = StorageSettings()
     server: ServerSettings = ServerSettings()
     retention: RetentionSettings = RetentionSettings()
+    hosting: HostingSettings = HostingSettings()
 
     _sources: dict[str, Source] = PrivateAttr(default_factory=dict)
     _file: Path | None = PrivateAttr(default=None)

@@ -350,3 +350,15 @@ def test_a_postgresql_url_without_psycopg_says_which_extra_to_install(tmp_path: 
         "PostgreSQL storage needs psycopg, which is not installed: "
         "pip install 'backburner[postgres]'"
     )
+
+
+def test_the_hosting_switch_from_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("BACKBURNER__HOSTING__ENABLED", "false")
+    monkeypatch.setenv("BACKBURNER__HOSTING__DISABLED", "poll, sweep")
+    settings = Settings()
+    assert settings.hosting.enabled is False
+    assert settings.hosting.disabled == ("poll", "sweep")
+    assert settings.source_of("hosting.enabled").where == "BACKBURNER__HOSTING__ENABLED"

@@ -163,7 +163,7 @@ def create_dashboard(
         ("/api/servers", "GET", w(api.servers)),
         ("/health", "GET", w(plain(health_endpoint(app)))),
         ("/health/live", "GET", w(plain(live_endpoint))),
-        ("/metrics", "GET", w(plain(metrics_endpoint(cache)))),
+        ("/metrics", "GET", w(plain(metrics_endpoint(cache, app)))),
     ]
     routes: list[BaseRoute] = [
         Route(path, _by_method(handlers), methods=list(handlers))

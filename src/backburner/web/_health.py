@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import socket
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from prometheus_client import CollectorRegistry, generate_latest
-from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -49,7 +50,60 @@ def health(app: Backburner) -> tuple[int, dict[str, Any]]:
             status = "degraded"
     else:
         checks["servers"] = {"status": "healthy", "count": 0, "note": "no server in this process"}
+    services, services_ok = _services(app)
+    periodic, periodic_ok = _periodic(app)
+    if services:
+        checks["services"] = services
+    if periodic:
+        checks["periodic"] = periodic
+    if not (services_ok and periodic_ok):
+        status = "degraded"
     return 200, {"status": status, "checks": checks}
+
+
+def _when(moment: dt.datetime | None) -> str | None:
+    return None if moment is None else moment.isoformat()
+
+
+def _services(app: Backburner) -> tuple[dict[str, Any], bool]:
+    """This process's services (of its servers, the server's own upkeep included): a
+    failing one makes the process degraded."""
+    found: dict[str, Any] = {}
+    ok = True
+    for service in app.service_statuses():
+        failing = service.state == "failing"
+        ok = ok and not failing
+        found[service.name] = {
+            "status": "degraded" if failing else "healthy",
+            "state": service.state,
+            "leader_only": service.leader_only,
+            "restarts": service.restarts,
+            "failing_since": _when(service.failing_since),
+            "last_success": _when(service.last_success),
+            "last_error": service.last_error,
+        }
+    return found, ok
+
+
+def _periodic(app: Backburner) -> tuple[dict[str, Any], bool]:
+    """Periodic functions: a run stuck over ``stuck_after`` intervals makes it degraded."""
+    found: dict[str, Any] = {}
+    ok = True
+    for work in app.periodic_statuses():
+        ok = ok and not work.stuck
+        found[work.name] = {
+            "status": "degraded" if work.stuck else "healthy",
+            "schedule": work.schedule,
+            "runs": work.runs,
+            "failures": work.failures,
+            "consecutive_failures": work.consecutive_failures,
+            "last_run": _when(work.last_run_at),
+            "last_success": _when(work.last_success_at),
+            "last_duration_seconds": work.last_duration,
+            "running_since": _when(work.running_since),
+            "last_error": work.last_error,
+        }
+    return found, ok
 
 
 def health_endpoint(app: Backburner) -> Any:
@@ -101,9 +155,56 @@ class _SnapshotCollector(Collector):
         )
 
 
-def metrics_endpoint(cache: SnapshotCache) -> Any:
+class _HostingCollector(Collector):
+    """Services and periodic functions of this process, read when scraped."""
+
+    def __init__(self, app: Backburner) -> None:
+        self._app = app
+
+    def collect(self) -> Iterator[Metric]:
+        restarts = CounterMetricFamily(
+            "backburner_service_restarts",
+            "Restarts of each service after a crash, in this process.",
+            labels=["service"],
+        )
+        failing = GaugeMetricFamily(
+            "backburner_service_failing",
+            "1 while a service is crashed and waiting to be restarted.",
+            labels=["service"],
+        )
+        for service in self._app.service_statuses():
+            restarts.add_metric([service.name], service.restarts)
+            failing.add_metric([service.name], 1.0 if service.state == "failing" else 0.0)
+        yield restarts
+        yield failing
+        runs = CounterMetricFamily(
+            "backburner_periodic_runs", "Runs of each periodic function.", labels=["name"]
+        )
+        failures = CounterMetricFamily(
+            "backburner_periodic_failures",
+            "Runs of each periodic function that raised.",
+            labels=["name"],
+        )
+        duration = GaugeMetricFamily(
+            "backburner_periodic_last_duration_seconds",
+            "How long the last run of each periodic function took.",
+            labels=["name"],
+        )
+        for work in self._app.periodic_statuses():
+            runs.add_metric([work.name], work.runs)
+            failures.add_metric([work.name], work.failures)
+            if work.last_duration is not None:
+                duration.add_metric([work.name], work.last_duration)
+        yield runs
+        yield failures
+        yield duration
+
+
+def metrics_endpoint(cache: SnapshotCache, app: Backburner | None = None) -> Any:
     registry = CollectorRegistry(auto_describe=False)
     registry.register(_SnapshotCollector(cache))
+    if app is not None:
+        registry.register(_HostingCollector(app))
 
     def endpoint(request: Request) -> Response:
         return Response(generate_latest(registry), media_type=PROMETHEUS_TEXT)
