@@ -11,6 +11,7 @@ import sys
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, Generic, ParamSpec, TypeVar
 
+from ._async import in_thread
 from ._names import check_name
 from ._retry import Retry
 from ._states import ContinueOn
@@ -93,7 +94,7 @@ class JobFunction(Generic[P, R]):
         changed = dataclasses.replace(self.options, queue=chosen)
         return JobFunction(self.app, self.func, changed)
 
-    def enqueue(self, *args: P.args, **kwargs: P.kwargs) -> str:
+    def enqueue(self, /, *args: P.args, **kwargs: P.kwargs) -> str:
         """Store the job for a server to run as soon as possible; returns its id."""
         return self.app._client.enqueue(self.options, args, kwargs)
 
@@ -110,3 +111,10 @@ class JobFunction(Generic[P, R]):
     def enqueue_many(self, calls: Iterable[tuple[Any, ...]]) -> list[str]:
         """Enqueue one job per tuple of positional arguments, all in one transaction."""
         return self.app._client.enqueue_many(self.options, calls)
+
+    # --- the same, for async code (each runs its sync form on a thread) ----------------
+
+    aenqueue = in_thread(enqueue)
+    aschedule = in_thread(schedule)
+    acontinue_with = in_thread(continue_with)
+    aenqueue_many = in_thread(enqueue_many)

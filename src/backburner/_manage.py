@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import builtins
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from . import _reasons, _serialization
+from ._async import in_thread
 from ._engine import Engine
 from ._names import storable
 from ._records import CountCell, Job, JobPage
@@ -80,6 +82,23 @@ class JobManager:
                     f"job {job_id} is still {job.state.value} after {timeout} seconds"
                 )
             time.sleep(pause)
+            pause = min(pause * 1.5, 0.1)
+
+    async def await_finished(self, job_id: str, timeout: float | None = None) -> Job:
+        """The async form of ``wait``: polls without holding a thread."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        pause = 0.005
+        while True:
+            job = await self.aget(job_id)
+            if job is None:
+                raise LookupError(f"no job with id {job_id!r}")
+            if job.state in FINAL_STATES:
+                return job
+            if deadline is not None and time.monotonic() >= deadline:
+                raise TimeoutError(
+                    f"job {job_id} is still {job.state.value} after {timeout} seconds"
+                )
+            await asyncio.sleep(pause)
             pause = min(pause * 1.5, 0.1)
 
     def requeue(self, job_id: str, *, reason: str = _reasons.REQUEUED) -> bool:
@@ -195,6 +214,17 @@ class JobManager:
         ['emails.digest', 'emails.welcome']
         """
         return self._engine.job_names(NamesQuery(prefix=prefix, limit=limit))
+
+    # --- the same, for async code ----------------------------------------------------
+
+    aget = in_thread(get)
+    alist = in_thread(list)
+    arequeue = in_thread(requeue)
+    adelete = in_thread(delete)
+    asearch = in_thread(search)
+    arequeue_many = in_thread(requeue_many)
+    adelete_many = in_thread(delete_many)
+    acounts = in_thread(counts)
 
     @staticmethod
     def _query(

@@ -1,11 +1,12 @@
 from __future__ import annotations
 
+import asyncio
 import math
 from typing import Any
 
 import pytest
 
-from backburner import Backburner
+from backburner import Backburner, JobFunction
 
 
 @pytest.mark.parametrize("timeout", [math.nan, math.inf, 0, -1.0, True, "5"])
@@ -61,3 +62,31 @@ def test_job_named_stores_a_job_registered_elsewhere_but_cannot_run_it_here() ->
     )
     with pytest.raises(LookupError, match=r"'billing\.invoice' is not registered in this process"):
         handle(7)
+
+
+def test_the_async_client_enqueues_and_awaits_a_job() -> None:
+    app = Backburner("memory://")
+
+    @app.job
+    def add(a: int, b: int) -> int:
+        return a + b
+
+    with app.start_server():
+        asyncio.run(_use_the_async_client(app, add))
+
+
+async def _use_the_async_client(app: Backburner, add: JobFunction[[int, int], int]) -> None:
+    job_id = await add.aenqueue(2, 3)
+    later = await add.aschedule(3600, 1, 1)
+    [first, second] = await add.aenqueue_many([(1, 2), (3, 4)])
+    child = await add.acontinue_with(job_id, 10, 10)
+    done = await app.jobs.await_finished(child, timeout=10)
+    assert done.result == 20
+    assert (await app.jobs.await_finished(job_id, timeout=10)).result == 5
+    found = await app.jobs.aget(later)
+    assert found is not None
+    assert found.state.value == "scheduled"
+    assert {j.id for j in (await app.jobs.asearch(name=add.name)).jobs} >= {first, second}
+    assert await app.jobs.adelete(later)
+    with pytest.raises(LookupError):
+        await app.jobs.await_finished("999999", timeout=1)
