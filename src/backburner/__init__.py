@@ -40,6 +40,7 @@ from ._records import (
 from ._retry import Retry
 from ._settings import Settings, SettingsError
 from ._states import JobState
+from .server._taskqueue import QueueFull, QueueStopped, TaskQueue
 from .storage._url import StorageError
 
 __all__ = [
@@ -62,7 +63,9 @@ __all__ = [
     "JobState",
     "JobSucceeded",
     "JobSummary",
+    "QueueFull",
     "QueueInfo",
+    "QueueStopped",
     "RecurringEnqueued",
     "RecurringJob",
     "Retry",
@@ -74,5 +77,6 @@ __all__ = [
     "StateChange",
     "Stats",
     "StorageError",
+    "TaskQueue",
     "current_job",
 ]

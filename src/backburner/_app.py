@@ -18,6 +18,7 @@ from ._engine import Engine
 from ._events import EventHub
 from ._jobs import JobFunction, JobOptions, When, default_name
 from ._manage import JobManager
+from ._names import check_name
 from ._records import QueueInfo, ServerInfo, Stats
 from ._recurring import RecurringManager
 from ._retry import Retry
@@ -26,6 +27,7 @@ from ._states import ContinueOn, JobState
 from .server import _eventloop
 from .server._periodic import Periodic, PeriodicStatus
 from .server._services import Restart, Service, ServiceStatus
+from .server._taskqueue import TaskQueue, TaskQueueStatus, WhenFull
 from .server.server import Server, ServerOptions, run_in_thread
 from .storage import Storage, open_storage
 from .storage._url import StorageError, redact
@@ -98,6 +100,7 @@ class Backburner:
         self._services: list[Service] = []
         self._hosted: list[tuple[Service, bool | str]] = []  # @app.service and @app.periodic
         self._periodic: list[Periodic] = []
+        self._task_queues: dict[str, TaskQueue] = {}
         self.events = EventHub()
         """What happens to jobs and servers: ``app.events.subscribe(fn, JobFailed)``."""
         self.engine = Engine(
@@ -450,6 +453,47 @@ class Backburner:
             return fn
 
         return register
+
+    def task_queue(
+        self,
+        name: str,
+        *,
+        capacity: int = 100,
+        concurrency: int = 1,
+        when_full: WhenFull = "wait",
+        enabled: bool | str = True,
+    ) -> TaskQueue:
+        """A bounded in-process queue of function calls, run by each server this app starts
+        in this process (``concurrency`` at a time; a plain ``def`` on a thread).
+
+        ``await queue.put(fn, *args)`` waits while it holds ``capacity`` tasks
+        (``when_full="raise"``: raises ``QueueFull``), ``queue.put_nowait`` raises at once,
+        ``queue.put_blocking`` waits from sync code. Nothing is stored: a crash loses what it
+        holds; on a stop it drains within ``server.shutdown_timeout`` and logs what it drops.
+
+        >>> orders = app.task_queue("orders", capacity=100, concurrency=2)
+        >>> await orders.put(process_order, order_id)
+        """
+        check_name(name, "task queue name")
+        if name in self._task_queues:
+            raise ValueError(f"a task queue named {name!r} exists already")
+        queue = TaskQueue(
+            name,
+            capacity=capacity,
+            concurrency=concurrency,
+            when_full=when_full,
+            grace=self.settings.server.shutdown_timeout,
+        )
+        self._check_enabled(queue.service.name, enabled)
+        if not self._is_enabled(queue.service.name, enabled):
+            queue.disable(f"task queue {name} is disabled (hosting settings)")
+        self._task_queues[name] = queue
+        self._hosted.append((queue.service, enabled))
+        return queue
+
+    def task_queue_statuses(self) -> list[TaskQueueStatus]:
+        """How each task queue of this app is doing, in this process."""
+        return [queue.status() for queue in self._task_queues.values()]
 
     def service_statuses(self) -> list[ServiceStatus]:
         """How each service of the servers running in this process is doing."""

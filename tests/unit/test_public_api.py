@@ -30,7 +30,9 @@ PUBLIC = [
     "JobState",
     "JobSucceeded",
     "JobSummary",
+    "QueueFull",
     "QueueInfo",
+    "QueueStopped",
     "RecurringEnqueued",
     "RecurringJob",
     "Retry",
@@ -42,6 +44,7 @@ PUBLIC = [
     "StateChange",
     "Stats",
     "StorageError",
+    "TaskQueue",
     "current_job",
 ]
 

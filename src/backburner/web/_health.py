@@ -9,7 +9,12 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from prometheus_client import CollectorRegistry, generate_latest
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+    Metric,
+)
 from prometheus_client.registry import Collector
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -19,6 +24,7 @@ from ._snapshot import Snapshot, SnapshotCache, servers
 
 if TYPE_CHECKING:
     from .._app import Backburner
+    from ..server._taskqueue import TaskQueueStatus
 
 PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8"
 
@@ -52,11 +58,14 @@ def health(app: Backburner) -> tuple[int, dict[str, Any]]:
         checks["servers"] = {"status": "healthy", "count": 0, "note": "no server in this process"}
     services, services_ok = _services(app)
     periodic, periodic_ok = _periodic(app)
+    task_queues, task_queues_ok = _task_queues(app)
     if services:
         checks["services"] = services
     if periodic:
         checks["periodic"] = periodic
-    if not (services_ok and periodic_ok):
+    if task_queues:
+        checks["task_queues"] = task_queues
+    if not (services_ok and periodic_ok and task_queues_ok):
         status = "degraded"
     return 200, {"status": status, "checks": checks}
 
@@ -102,6 +111,28 @@ def _periodic(app: Backburner) -> tuple[dict[str, Any], bool]:
             "last_duration_seconds": work.last_duration,
             "running_since": _when(work.running_since),
             "last_error": work.last_error,
+        }
+    return found, ok
+
+
+def _task_queues(app: Backburner) -> tuple[dict[str, Any], bool]:
+    """Task queues: full, or holding work that no server of this process runs, is degraded."""
+    found: dict[str, Any] = {}
+    ok = True
+    for queue in app.task_queue_statuses():
+        full = queue.size >= queue.capacity
+        orphaned = queue.size > 0 and not queue.running
+        ok = ok and not (full or orphaned)
+        found[queue.name] = {
+            "status": "degraded" if full or orphaned else "healthy",
+            "running": queue.running,
+            "size": queue.size,
+            "capacity": queue.capacity,
+            "fill": round(queue.size / queue.capacity, 3),
+            "busy": queue.busy,
+            "processed": queue.processed,
+            "failed": queue.failed,
+            "dropped": queue.dropped,
         }
     return found, ok
 
@@ -198,6 +229,38 @@ class _HostingCollector(Collector):
         yield runs
         yield failures
         yield duration
+        yield from _task_queue_metrics(self._app.task_queue_statuses())
+
+
+def _task_queue_metrics(queues: list[TaskQueueStatus]) -> Iterator[Metric]:
+    labels = ["queue"]
+    size = GaugeMetricFamily("backburner_task_queue_size", "Tasks waiting.", labels=labels)
+    capacity = GaugeMetricFamily(
+        "backburner_task_queue_capacity", "Tasks a queue holds at most.", labels=labels
+    )
+    busy = GaugeMetricFamily("backburner_task_queue_busy", "Tasks running now.", labels=labels)
+    done = CounterMetricFamily(
+        "backburner_task_queue_tasks", "Tasks run, by outcome.", labels=[*labels, "outcome"]
+    )
+    durations = HistogramMetricFamily(
+        "backburner_task_queue_duration_seconds", "How long tasks ran.", labels=labels
+    )
+    waits = HistogramMetricFamily(
+        "backburner_task_queue_wait_seconds", "How long tasks waited to start.", labels=labels
+    )
+    for queue in queues:
+        size.add_metric([queue.name], queue.size)
+        capacity.add_metric([queue.name], queue.capacity)
+        busy.add_metric([queue.name], queue.busy)
+        for outcome, count in (
+            ("processed", queue.processed),
+            ("failed", queue.failed),
+            ("dropped", queue.dropped),
+        ):
+            done.add_metric([queue.name, outcome], count)
+        durations.add_metric([queue.name], queue.durations.cumulative(), queue.durations.total)
+        waits.add_metric([queue.name], queue.waits.cumulative(), queue.waits.total)
+    yield from (size, capacity, busy, done, durations, waits)
 
 
 def metrics_endpoint(cache: SnapshotCache, app: Backburner | None = None) -> Any:
