@@ -17,6 +17,7 @@ from ._client import Client, utcnow
 from ._engine import Engine
 from ._events import EventHub
 from ._jobs import JobFunction, JobOptions, When, default_name
+from ._lifespan import Lifespan, lifespan
 from ._manage import JobManager
 from ._names import check_name
 from ._records import QueueInfo, ServerInfo, Stats
@@ -333,6 +334,36 @@ class Backburner:
                 f" ({error})"
             ) from None
         return create_dashboard(self, authorize=authorize, read_only=read_only)
+
+    def lifespan(
+        self,
+        inner: Lifespan | None = None,
+        /,
+        *,
+        dashboard: str | None = None,
+        authorize: Authorize | None = None,
+        read_only: bool = False,
+        run_jobs: bool | None = None,
+    ) -> Lifespan:
+        """A lifespan for FastAPI or Starlette that runs a server of this app (its services,
+        periodic work and task queues too) while the web app runs, and stops it gracefully
+        after. ``dashboard="/jobs"`` mounts the dashboard there (with ``authorize`` and
+        ``read_only``). ``inner``: a lifespan of your own, run inside this one (Starlette
+        runs one lifespan per app, never a mounted app's). ``run_jobs`` (default: the
+        ``hosting.run_jobs`` setting): False runs no durable jobs in the web process, only
+        the hosting; ``backburner server`` runs the jobs.
+
+        >>> api = FastAPI(lifespan=app.lifespan(dashboard="/jobs"))
+        >>> api = FastAPI(lifespan=app.lifespan(my_lifespan, run_jobs=False))
+        """
+        return lifespan(
+            self,
+            inner,
+            dashboard=dashboard,
+            authorize=authorize,
+            read_only=read_only,
+            run_jobs=run_jobs,
+        )
 
     # --- servers -----------------------------------------------------------------------
 

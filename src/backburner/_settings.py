@@ -191,7 +191,7 @@ class ServerSettings(_Section):
     """How a server runs (see docs/server.md)."""
 
     queues: Queues = Field(default=("default",), min_length=1)
-    workers: int = Field(default=10, ge=1)
+    workers: int = Field(default=10, ge=0)
     server_timeout: float = Field(
         default=8.0, gt=0, le=MAX_DURATION.total_seconds(), allow_inf_nan=False
     )
@@ -220,6 +220,9 @@ class HostingSettings(_Section):
 
     enabled: bool = True
     disabled: Annotated[tuple[str, ...], BeforeValidator(_queues)] = ()
+    run_jobs: bool = True
+    """Whether a web app's server (``app.lifespan()``) runs durable jobs; false: only its
+    services, periodic work and task queues (``backburner server`` runs the jobs)."""
 
 
 # --- the tree ---------------------------------------------------------------------------

@@ -107,7 +107,12 @@ def main(verbose: bool, config_file: str | None) -> None:
 @main.command()
 @click.option("--app", "app_spec", help=APP_HELP)
 @click.option("--queues", "-q", help="Comma-separated queues, highest priority first.")
-@click.option("--workers", "-w", type=click.IntRange(min=1), help="Jobs run at once.")
+@click.option(
+    "--workers",
+    "-w",
+    type=click.IntRange(min=0),
+    help="Jobs run at once (0: none, only services, periodic work and task queues).",
+)
 @click.option(
     "--server-timeout",
     type=click.FloatRange(min=0.1),

@@ -87,10 +87,10 @@ def test_config_prints_each_value_with_its_source(bb: Harness) -> None:
     ("toml", "env", "expected"),
     [
         (
-            "[server]\nworkers = 0\n",
+            "[server]\nworkers = -1\n",
             {},
-            "Error: setting server.workers = 0 (file {toml}): "
-            "Input should be greater than or equal to 1\n",
+            "Error: setting server.workers = -1 (file {toml}): "
+            "Input should be greater than or equal to 0\n",
         ),
         (
             "[server]\nwokers = 3\n",

@@ -151,9 +151,9 @@ def test_pyproject_table_and_named_files(tmp_path: Path, monkeypatch: pytest.Mon
     ("toml", "env", "expected"),
     [
         (
-            "[server]\nworkers = 0\n",
+            "[server]\nworkers = -1\n",
             {},
-            "setting server.workers = 0 (file {file}): Input should be greater than or equal to 1",
+            "setting server.workers = -1 (file {file}): Input should be greater than or equal to 0",
         ),
         (
             "[server]\nwokers = 3\n",
@@ -199,8 +199,8 @@ def test_a_wrong_value_names_its_key_and_source(
 
 
 def test_a_wrong_flag_or_argument_is_named_as_such() -> None:
-    with pytest.raises(SettingsError, match=r"server\.workers = 0 \(flag --workers\)"):
-        Settings().override({"server.workers": (0, Source("flag", "--workers"))})
+    with pytest.raises(SettingsError, match=r"server\.workers = -1 \(flag --workers\)"):
+        Settings().override({"server.workers": (-1, Source("flag", "--workers"))})
     with pytest.raises(SettingsError, match=r"server\.queues = \[\] \(code\)"):
         Backburner("memory://")._server_options([], None, None, None)
 

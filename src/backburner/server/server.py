@@ -75,8 +75,8 @@ class ServerOptions:
             raise ValueError("a server needs at least one queue")
         for queue in self.queues:
             check_name(queue, "queue name")
-        if self.workers < 1:
-            raise ValueError(f"workers must be 1 or more, not {self.workers}")
+        if self.workers < 0:
+            raise ValueError(f"workers must be 0 (run no jobs) or more, not {self.workers}")
         if self.server_timeout <= 0:
             raise ValueError("server_timeout must be positive")
 
