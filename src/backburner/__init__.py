@@ -25,6 +25,7 @@ from ._events import (
     ServerStopped,
 )
 from ._jobs import JobFunction
+from ._logging import JsonFormatter, LogContext
 from ._records import (
     CountCell,
     Job,
@@ -63,6 +64,8 @@ __all__ = [
     "JobState",
     "JobSucceeded",
     "JobSummary",
+    "JsonFormatter",
+    "LogContext",
     "QueueFull",
     "QueueInfo",
     "QueueStopped",

@@ -18,6 +18,7 @@ from ._engine import Engine
 from ._events import EventHub
 from ._jobs import JobFunction, JobOptions, When, default_name
 from ._lifespan import Lifespan, lifespan
+from ._logging import JobLines
 from ._manage import JobManager
 from ._names import check_name
 from ._records import QueueInfo, ServerInfo, Stats
@@ -102,6 +103,7 @@ class Backburner:
         self._hosted: list[tuple[Service, bool | str]] = []  # @app.service and @app.periodic
         self._periodic: list[Periodic] = []
         self._task_queues: dict[str, TaskQueue] = {}
+        self._job_lines: JobLines | None = None
         self.events = EventHub()
         """What happens to jobs and servers: ``app.events.subscribe(fn, JobFailed)``."""
         self.engine = Engine(
@@ -560,6 +562,9 @@ class Backburner:
         self._services.append(service)
 
     def _server(self, options: ServerOptions) -> Server:
+        if self._job_lines is None:  # once an app, however many servers it starts
+            self._job_lines = JobLines(self.settings.logging.job_lines)
+            self._job_lines.subscribe(self.events)
         server = Server(self.registered, self.engine, options, startup=self.recurring.sync_declared)
         if self.settings.hosting.enabled:
             for service in self._services:

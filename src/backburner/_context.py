@@ -73,3 +73,23 @@ def set_current(context: JobContext | None) -> contextvars.Token[JobContext | No
 
 def reset_current(token: contextvars.Token[JobContext | None]) -> None:
     _current.reset(token)
+
+
+def current_job_or_none() -> JobContext | None:
+    """The running job's context, or None outside a job."""
+    return _current.get()
+
+
+_current_service: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "backburner_current_service", default=None
+)
+
+
+def set_current_service(name: str) -> None:
+    """Name the service that this task or thread runs (for its log records)."""
+    _current_service.set(name)
+
+
+def current_service() -> str | None:
+    """The name of the service running in this task or thread, or None."""
+    return _current_service.get()

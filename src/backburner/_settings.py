@@ -225,6 +225,16 @@ class HostingSettings(_Section):
     services, periodic work and task queues (``backburner server`` runs the jobs)."""
 
 
+class LoggingSettings(_Section):
+    """What Backburner logs (see docs/logging.md). ``format``: ``text`` or ``json`` (one
+    object a line, for log shippers) for the CLI; ``job_lines``: at most this many lines a
+    second telling each job's start and end at INFO (0: none), the excess counted and left
+    out."""
+
+    format: Literal["text", "json"] = "text"
+    job_lines: int = Field(default=1000, ge=0)
+
+
 # --- the tree ---------------------------------------------------------------------------
 
 Layer = dict[str, tuple[Any, Source]]
@@ -249,6 +259,7 @@ class Settings(BaseSettings):
     server: ServerSettings = ServerSettings()
     retention: RetentionSettings = RetentionSettings()
     hosting: HostingSettings = HostingSettings()
+    logging: LoggingSettings = LoggingSettings()
 
     _sources: dict[str, Source] = PrivateAttr(default_factory=dict)
     _file: Path | None = PrivateAttr(default=None)

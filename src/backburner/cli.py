@@ -6,19 +6,18 @@ import datetime as dt
 import json
 import logging
 import os
-import sys
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
 import click
 
-from . import _serialization
+from . import _logging, _serialization
 from ._app import Backburner
 from ._loading import AppLoadError, load_app
 from ._manage import MAX_PAGE_SIZE
 from ._records import Job
-from ._settings import CONFIG_ENV, Layer, Settings, Source
+from ._settings import CONFIG_ENV, Layer, Settings, SettingsError, Source
 from ._states import JobState
 from .server._services import ServiceCrashed
 from .storage._url import StorageError, redact
@@ -87,17 +86,23 @@ def _dashboard_options(func: F) -> F:
     type=click.Path(exists=True, dir_okay=False),
     help=f"Settings file (default: ${CONFIG_ENV}, else ./backburner.toml or ./pyproject.toml).",
 )
+@click.option(
+    "--log-format",
+    type=click.Choice(["text", "json"]),
+    help="Log lines as text, or one JSON object a line (default: the logging.format setting).",
+)
 @click.version_option(package_name="backburner")
-def main(verbose: bool, config_file: str | None) -> None:
+def main(verbose: bool, config_file: str | None, log_format: str | None) -> None:
     """Backburner: durable background jobs."""
     if config_file:
         # Through the environment, so that the app's own Settings() reads the same file.
         os.environ[CONFIG_ENV] = os.path.abspath(config_file)
-    logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.INFO,
-        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+    if log_format is None:
+        try:
+            log_format = Settings().logging.format
+        except SettingsError:
+            log_format = "text"  # the command itself reports the wrong setting
+    _logging.configure(log_format, logging.DEBUG if verbose else logging.INFO)
     if not verbose:
         # Each failed attempt of the connection pool, several lines long, while the database
         # is down; Backburner's own messages already say so once, in one line.

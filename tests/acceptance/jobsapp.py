@@ -9,6 +9,7 @@ share the file never interleave them.
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import time
 from pathlib import Path
@@ -126,3 +127,10 @@ def tick() -> str:
     due = context.due_at.isoformat() if context.due_at is not None else "-"
     record("tick", context, f"{context.recurring_id} {due} {time.time():.6f}")
     return due
+
+
+@app.job
+def chatty(word: str) -> str:
+    """Logs a line of its own (the server's log adds the job's fields to it)."""
+    logging.getLogger("jobsapp").info("said %s", word)
+    return word

@@ -30,6 +30,8 @@ PUBLIC = [
     "JobState",
     "JobSucceeded",
     "JobSummary",
+    "JsonFormatter",
+    "LogContext",
     "QueueFull",
     "QueueInfo",
     "QueueStopped",

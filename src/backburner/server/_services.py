@@ -30,6 +30,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Literal
 
 from .._clock import utcnow
+from .._context import set_current_service
 
 if TYPE_CHECKING:
     from .._engine import Engine
@@ -226,6 +227,7 @@ class _Supervised:
         stop = self._async_stop
         assert stop is not None
         run: AsyncRun = self.service.run  # type: ignore[assignment]
+        set_current_service(self.service.name)  # for the logs of this task and its own
         crashes = 0
         while not stop.is_set():
             self._starting()
@@ -250,6 +252,7 @@ class _Supervised:
         stop = self._thread_stop
         assert stop is not None
         run: SyncRun = self.service.run  # type: ignore[assignment]
+        set_current_service(self.service.name)
         crashes = 0
         while not stop.is_set():
             self._starting()
