@@ -16,11 +16,11 @@ import asyncio
 import logging
 import os
 import random
-import socket
 import threading
 from datetime import timedelta
 
 from backburner import Backburner, Retry, current_job
+from examples._run import run
 
 app = Backburner(os.environ.get("BACKBURNER_URL", "sqlite:///backburner-demo.db"))
 log = logging.getLogger("demo")
@@ -82,33 +82,7 @@ def produce(stop: threading.Event, every: float = 4.0) -> None:
 
 
 def main() -> None:
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)-7s %(name)s: %(message)s"
-    )
-    stop = threading.Event()
-    producer = threading.Thread(target=produce, args=(stop,), daemon=True)
-    producer.start()
-    server = {"queues": ["critical", "default", "low"], "workers": 4}
-    try:
-        try:
-            from backburner.web._serve import serve
-        except ImportError:  # without the dashboard extra: the server alone
-            app.run_server(**server)  # type: ignore[arg-type]
-        else:
-            port = int(os.environ.get("DEMO_PORT", "8000"))
-            # Another program on the port must not stop the demo: take any free one.
-            serve(app, "127.0.0.1", port if _free(port) else 0, with_server=True, **server)
-    finally:
-        stop.set()
-
-
-def _free(port: int) -> bool:
-    with socket.socket() as probe:
-        try:
-            probe.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
+    run(app, produce, queues=["critical", "default", "low"], workers=4)
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ import datetime as dt
 import logging
 import signal
 import threading
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar, overload
 from urllib.parse import parse_qs, urlsplit
@@ -15,7 +16,7 @@ from urllib.parse import parse_qs, urlsplit
 from . import _clock
 from ._client import Client, utcnow
 from ._engine import Engine
-from ._events import EventHub
+from ._events import Event, EventHub, JobFailed, JobSucceeded
 from ._jobs import JobFunction, JobOptions, When, default_name
 from ._lifespan import Lifespan, lifespan
 from ._logging import JobLines
@@ -599,6 +600,40 @@ class Backburner:
             self._servers.discard(server)
             server.request_stop()
             done.result()
+
+    def drain(self, timeout: float = 10.0) -> list[str]:
+        """For tests: run, in a server of this process, every job ready now and every job
+        they make ready (continuations, jobs they enqueue), until none is left; the ids of
+        the jobs that reached a final state meanwhile, in that order. Scheduled jobs and
+        retries wait for their time. ``TimeoutError`` after ``timeout`` seconds.
+
+        >>> send_welcome.enqueue("ann@example.com")
+        >>> [job_id] = app.drain()
+        """
+        finished: list[str] = []
+
+        def note(event: Event) -> None:
+            if isinstance(event, JobSucceeded) or (
+                isinstance(event, JobFailed) and not event.will_retry
+            ):
+                finished.append(event.id)
+
+        queues = {job.options.queue for job in self._registry.values()}
+        queues |= {queue.name for queue in self.queues()} | {"default"}
+        unsubscribe = self.events.subscribe(note, JobSucceeded, JobFailed)
+        try:
+            with self.start_server(queues=sorted(queues)):
+                deadline = time.monotonic() + timeout
+                while (stats := self.stats()).enqueued or stats.processing:
+                    if time.monotonic() > deadline:
+                        raise TimeoutError(
+                            f"jobs still enqueued ({stats.enqueued}) or processing "
+                            f"({stats.processing}) after {timeout} seconds"
+                        )
+                    time.sleep(0.005)
+        finally:
+            unsubscribe()
+        return finished
 
     def run_server(
         self,

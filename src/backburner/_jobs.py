@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import datetime as dt
 import functools
 import inspect
 import math
 import sys
-from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any, Generic, ParamSpec, TypeVar
+from collections.abc import Callable, Coroutine, Iterable
+from typing import TYPE_CHECKING, Any, Generic, ParamSpec, TypeVar, overload
 
 from ._async import in_thread
+from ._context import JobContext, reset_current, set_current
 from ._names import check_name
 from ._retry import Retry
+from ._serialization import dumps, dumps_arguments, loads
 from ._states import ContinueOn
 
 if TYPE_CHECKING:
@@ -21,6 +24,7 @@ if TYPE_CHECKING:
 
 P = ParamSpec("P")
 R = TypeVar("R")
+T = TypeVar("T")
 
 When = dt.datetime | dt.timedelta | float
 """A delay (timedelta or seconds) or an aware datetime."""
@@ -93,6 +97,31 @@ class JobFunction(Generic[P, R]):
         chosen = self.options.queue if queue is None else queue
         changed = dataclasses.replace(self.options, queue=chosen)
         return JobFunction(self.app, self.func, changed)
+
+    @overload
+    def run_inline(
+        self: JobFunction[P, Coroutine[Any, Any, T]], /, *args: P.args, **kwargs: P.kwargs
+    ) -> T: ...
+
+    @overload
+    def run_inline(self: JobFunction[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T: ...
+
+    def run_inline(self, /, *args: P.args, **kwargs: P.kwargs) -> Any:
+        """Run the job here and now as a server would, for tests: its arguments go through
+        storage's JSON and back (an argument that cannot be stored fails here), it runs
+        under a ``current_job()`` context (id ``"inline"``, attempt 1), and an ``async def``
+        job is run to its end on an event loop of its own. Nothing is stored."""
+        stored_args, stored_kwargs = dumps_arguments(args, kwargs, job=self.name)
+        call_args, call_kwargs = loads(stored_args), loads(stored_kwargs)
+        context = JobContext(id="inline", name=self.name, queue=self.options.queue, attempt=1)
+        token = set_current(context)
+        try:
+            result: Any = self.func(*call_args, **call_kwargs)
+            if inspect.iscoroutine(result):
+                result = asyncio.run(result)
+        finally:
+            reset_current(token)
+        return loads(dumps(result))
 
     def enqueue(self, /, *args: P.args, **kwargs: P.kwargs) -> str:
         """Store the job for a server to run as soon as possible; returns its id."""

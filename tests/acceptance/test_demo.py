@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
+import re
 import signal
 import sys
 import time
+import urllib.request
 from typing import Any
 
 import pytest
@@ -23,8 +26,8 @@ def when(value: dict[str, str]) -> dt.datetime:
     return dt.datetime.fromisoformat(value["v"])
 
 
-def succeeded(jobs: list[dict[str, Any]], name: str) -> list[dict[str, Any]]:
-    return [j for j in jobs if j["name"] == f"{DEMO}.{name}" and j["state"] == "succeeded"]
+def succeeded(jobs: list[dict[str, Any]], name: str, module: str = DEMO) -> list[dict[str, Any]]:
+    return [j for j in jobs if j["name"] == f"{module}.{name}" and j["state"] == "succeeded"]
 
 
 def test_the_demo_runs_every_kind_of_job_and_stops_on_sigterm(bb: Harness) -> None:
@@ -82,3 +85,44 @@ def test_the_demo_runs_every_kind_of_job_and_stops_on_sigterm(bb: Harness) -> No
     assert "SIGTERM received: stopping gracefully" in output
     assert "Traceback" not in output
     assert bb.stats()["servers"] == 0
+
+
+@pytest.mark.parametrize(
+    ("example", "path", "job"),
+    [
+        ("events", "", "send_welcome"),
+        ("images", "", "notify"),
+        ("orders", "jobs/", "send_confirmation"),
+        ("sync", "", None),
+    ],
+)
+def test_each_seed_example_serves_its_dashboard_runs_its_work_and_stops(
+    bb: Harness, example: str, path: str, job: str | None
+) -> None:
+    process = bb.spawn(
+        example, [sys.executable, "-m", f"examples.{example}"], env={"DEMO_PORT": "0"}
+    )
+    found = wait_for(
+        lambda: (
+            re.search(r"dashboard at (http://\S+)", process.text())
+            or (not process.alive() and "exited")
+        ),
+        30,
+        f"the {example} example's dashboard",
+    )
+    assert process.alive(), process.text()
+    assert isinstance(found, re.Match)
+    base = found.group(1)
+    assert base.endswith(f"/{path}")
+    with urllib.request.urlopen(f"{base}health", timeout=5) as answer:
+        assert json.load(answer)["status"] in ("healthy", "degraded")
+    if job is not None:
+        wait_for(
+            lambda: succeeded(bb.list_jobs("--limit", "200"), job, module=f"examples.{example}"),
+            30,
+            f"a {job} job to succeed",
+            pause=0.5,
+        )
+    process.send(signal.SIGTERM)
+    assert process.wait(20) == 0
+    assert "Traceback" not in process.text()

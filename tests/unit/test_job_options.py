@@ -1,12 +1,13 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import math
 from typing import Any
 
 import pytest
 
-from backburner import Backburner, JobFunction
+from backburner import Backburner, JobFunction, current_job
 
 
 @pytest.mark.parametrize("timeout", [math.nan, math.inf, 0, -1.0, True, "5"])
@@ -90,3 +91,30 @@ async def _use_the_async_client(app: Backburner, add: JobFunction[[int, int], in
     assert await app.jobs.adelete(later)
     with pytest.raises(LookupError):
         await app.jobs.await_finished("999999", timeout=1)
+
+
+def test_run_inline_runs_a_job_as_a_server_would_and_drain_runs_what_is_ready() -> None:
+    app = Backburner("memory://")
+    seen: list[tuple[str, int, object]] = []
+
+    @app.job(queue="critical")
+    async def stamp(at: object) -> object:
+        context = current_job()
+        seen.append((context.id, context.attempt, at))
+        return at
+
+    moment = dt.datetime(2030, 1, 1, tzinfo=dt.UTC)
+    assert stamp.run_inline((1, 2)) == [1, 2]  # a tuple comes back as a list, as stored
+    assert stamp.run_inline(moment) == moment
+    assert seen[0] == ("inline", 1, [1, 2])
+    with pytest.raises(TypeError, match=r"argument 0 of job .* cannot be stored"):
+        stamp.run_inline(object())
+
+    first = stamp.enqueue(1)
+    second = stamp.continue_with(first, 2)
+    later = stamp.schedule(3600, 3)
+    assert app.drain() == [first, second]
+    job = app.jobs.get(later)
+    assert job is not None
+    assert job.state.value == "scheduled"
+    assert app.drain() == []
