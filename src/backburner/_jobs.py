@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Generic, ParamSpec, TypeVar
 
 from ._async import in_thread
 from ._names import check_name
+from ._redact import Formatter, normalize
 from ._retry import Retry
 from ._states import ContinueOn
 
@@ -37,12 +38,14 @@ def default_name(func: Callable[..., Any]) -> str:
 
 @dataclasses.dataclass(frozen=True)
 class JobOptions:
-    """How a job runs: its registered name, default queue, retry policy and timeout."""
+    """How a job runs: its registered name, default queue, retry policy and timeout, and
+    which of its argument values a dashboard hides (``redact``: names or a formatter)."""
 
     name: str
     queue: str = "default"
     retry: Retry | None = None
     timeout: float | None = None
+    redact: tuple[str, ...] | Formatter | None = None
 
     def __post_init__(self) -> None:
         check_name(self.name, "job name")
@@ -52,6 +55,8 @@ class JobOptions:
                 f"job {self.name!r}: timeout must be a positive, finite number of seconds "
                 f"(or None), not {self.timeout!r}"
             )
+        # Frozen: the names given as any iterable are kept as a sorted tuple.
+        object.__setattr__(self, "redact", normalize(self.redact, f"job {self.name!r}"))
 
 
 def _positive_seconds(value: object) -> bool:

@@ -13,6 +13,7 @@ from starlette.responses import HTMLResponse
 from .._states import JobState
 from . import _records
 from ._api import ApiError, read_filter
+from ._redaction import Redactor
 from ._search import SearchError, check_id
 from ._snapshot import SnapshotCache
 
@@ -51,9 +52,10 @@ def _base(request: Request) -> str:
 class Pages:
     """One method per page; each renders a template with the data it reads."""
 
-    def __init__(self, app: Backburner, cache: SnapshotCache) -> None:
+    def __init__(self, app: Backburner, cache: SnapshotCache, redactor: Redactor) -> None:
         self.app = app
         self.cache = cache
+        self.redactor = redactor
 
     def _render(
         self, request: Request, grant: Grant, name: str, status: int = 200, **data: Any
@@ -83,10 +85,12 @@ class Pages:
         next_cursor = None
         try:
             found = read_filter({"state": state, "q": q})
+            self.redactor.check(found)
             page = self.app.jobs.search(
                 **found.search_kwargs(), limit=50, cursor=params.get("cursor") or None
             )
-            page_jobs, next_cursor = page.jobs, page.next
+            page_jobs = [self.redactor.summary(j) for j in page.jobs]
+            next_cursor = page.next
         except ApiError as failure:
             error = failure.message
         except ValueError as failure:
@@ -112,7 +116,7 @@ class Pages:
             found = None
         if found is None:
             return self._render(request, grant, "missing.html", status=404, what=f"job {text}")
-        return self._render(request, grant, "job.html", job=found)
+        return self._render(request, grant, "job.html", job=self.redactor.job(found))
 
     def recurring(self, request: Request, grant: Grant) -> HTMLResponse:
         return self._render(request, grant, "recurring.html", items=self.app.recurring.list())
