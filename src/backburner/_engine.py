@@ -21,7 +21,15 @@ from ._events import (
     JobRequeued,
     RecurringEnqueued,
 )
-from ._records import CountCell, Job, JobPage, QueueInfo, RecurringJob, ServerInfo
+from ._records import (
+    CountCell,
+    Job,
+    JobPage,
+    JobSummary,
+    QueueInfo,
+    RecurringJob,
+    ServerInfo,
+)
 from ._states import JobState
 from .storage import (
     BulkAction,
@@ -96,6 +104,9 @@ class Engine:
 
     def job_search(self, query: JobQuery) -> JobPage:
         return self._storage().job_search(query)
+
+    def job_continuations(self, parent_id: str, limit: int) -> list[JobSummary]:
+        return self._storage().job_continuations(parent_id, limit)
 
     def job_count_cells(self, query: CountQuery) -> Mapping[tuple[str, JobState], CountCell]:
         return self._storage().job_count_cells(query)

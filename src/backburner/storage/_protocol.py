@@ -20,7 +20,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
-from .._records import CountCell, Job, JobPage, RecurringJob, ServerInfo
+from .._records import CountCell, Job, JobPage, JobSummary, RecurringJob, ServerInfo
 from .._states import ContinueOn, JobState, Misfire
 
 
@@ -407,6 +407,11 @@ class Storage(Protocol):
 
     def job_search(self, query: JobQuery) -> JobPage:
         """Summaries of matching jobs, newest first (by id), one keyset page at a time."""
+        ...
+
+    def job_continuations(self, parent_id: str, limit: int) -> list[JobSummary]:
+        """Summaries of the jobs that continue job ``parent_id`` (``NewJob.parent_id``), in
+        any state, oldest first, at most ``limit`` (1 to ``MAX_PAGE``)."""
         ...
 
     def job_count_cells(self, query: CountQuery) -> Mapping[tuple[str, JobState], CountCell]:

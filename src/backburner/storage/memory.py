@@ -36,6 +36,7 @@ from ._protocol import (
 from ._read import (
     arguments_match,
     bulk_pick,
+    check_limit,
     cut_page,
     decode_cursor,
     name_matches,
@@ -626,6 +627,16 @@ class MemoryStorage:
             jobs = [_summary(r) for r in matches[: query.limit + 1]]
             oldest = candidates[-1].id if candidates else None
             return cut_page(jobs, len(candidates), oldest, query.limit, scan)
+
+    def job_continuations(self, parent_id: str, limit: int) -> list[JobSummary]:
+        check_limit(limit)
+        key = int_id(parent_id)
+        with self._lock:
+            children = sorted(
+                (r for r in self._rows.values() if key is not None and r.parent_id == key),
+                key=lambda r: r.id,
+            )
+            return [_summary(r) for r in children[:limit]]
 
     def job_count_cells(self, query: CountQuery) -> Mapping[tuple[str, JobState], CountCell]:
         with self._lock:

@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from . import _records
+from ._family import family
 from ._redaction import Redactor
 from ._search import Filter, SearchError, add_state, check_id, parse
 from ._snapshot import SnapshotCache
@@ -145,7 +146,11 @@ class Api:
         }
 
     def job(self, request: Request, grant: Grant) -> Any:
-        return _records.job(self.redactor.job(self._job(request.path_params["id"])))
+        found = self._job(request.path_params["id"])
+        return {
+            **_records.job(self.redactor.job(found)),
+            **_records.relatives(family(self.app, found)),
+        }
 
     def _job(self, text: str) -> Any:
         try:

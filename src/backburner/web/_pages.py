@@ -13,6 +13,7 @@ from starlette.responses import HTMLResponse
 from .._states import JobState
 from . import _records
 from ._api import ApiError, read_filter
+from ._family import family
 from ._redaction import Redactor
 from ._search import SearchError, check_id
 from ._snapshot import SnapshotCache
@@ -116,7 +117,9 @@ class Pages:
             found = None
         if found is None:
             return self._render(request, grant, "missing.html", status=404, what=f"job {text}")
-        return self._render(request, grant, "job.html", job=self.redactor.job(found))
+        return self._render(
+            request, grant, "job.html", job=self.redactor.job(found), family=family(self.app, found)
+        )
 
     def recurring(self, request: Request, grant: Grant) -> HTMLResponse:
         return self._render(request, grant, "recurring.html", items=self.app.recurring.list())

@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from ... import _reasons
-from ..._records import CountCell, Job, JobPage, RecurringJob, ServerInfo
+from ..._records import CountCell, Job, JobPage, JobSummary, RecurringJob, ServerInfo
 from ..._states import JobState, continuation_release, continuation_start
 from .. import _rows
 from .._protocol import (
@@ -34,6 +34,7 @@ from .._protocol import (
     Outcome,
     RecurringDefinition,
 )
+from .._read import check_limit
 from .._rows import int_id
 from .._sql import load_migrations, load_queries
 from .._url import StorageError
@@ -579,6 +580,14 @@ class SQLiteStorage:
     def job_names(self, query: NamesQuery) -> list[str]:
         with self._db.reader() as conn:
             return _read.job_names(conn, query)
+
+    def job_continuations(self, parent_id: str, limit: int) -> list[JobSummary]:
+        check_limit(limit)
+        key = int_id(parent_id)
+        if key is None:
+            return []
+        with self._db.reader() as conn:
+            return _read.continuations(conn, key, limit)
 
     def queue_oldest_enqueued(self) -> Mapping[str, dt.datetime]:
         with self._db.reader() as conn:
