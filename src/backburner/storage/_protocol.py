@@ -70,6 +70,8 @@ class ClaimedJob:
     recurring_id: str | None = None
     started_at: dt.datetime | None = None
     """The claim's time, as stored: outcomes carry it back as part of their fence."""
+    ready_at: dt.datetime | None = None
+    """When the job became ready to run (its ``run_at`` at the claim), for queue wait."""
 
 
 @dataclass(frozen=True, slots=True)

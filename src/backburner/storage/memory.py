@@ -324,6 +324,7 @@ class MemoryStorage:
                             due_at=row.due_at,
                             recurring_id=row.recurring_id,
                             started_at=now,
+                            ready_at=run_at,
                         )
                     )
                 for item in later:

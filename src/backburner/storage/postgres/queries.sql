@@ -283,7 +283,7 @@ claimed AS (
     RETURNING j.id, j.name, j.queue, j.args, j.kwargs, j.attempt, j.due_at, j.recurring_id,
               j.run_at, p.position
 )
-SELECT id, name, queue, args, kwargs, attempt, due_at, recurring_id
+SELECT id, name, queue, args, kwargs, attempt, due_at, recurring_id, run_at
 FROM claimed, (SELECT set_config('synchronous_commit', 'off', true)) AS commit_mode
 ORDER BY position, run_at, id;
 

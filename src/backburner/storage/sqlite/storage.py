@@ -288,7 +288,7 @@ class SQLiteStorage:
                     break
                 rows = conn.execute(Q["claim"], (server_id, _ts(now), queue, want, reason))
                 batch = sorted(rows.fetchall(), key=lambda r: (r[8], r[0]))
-                claimed.extend(_rows.claimed_job(r, _dt(r[6]), now) for r in batch)
+                claimed.extend(_rows.claimed_job(r, _dt(r[6]), now, _dt(r[8])) for r in batch)
         return claimed
 
     def job_finish_many(self, outcomes: Sequence[Outcome]) -> list[str]:
