@@ -29,6 +29,7 @@ from ._records import (
     QueueInfo,
     RecurringJob,
     ServerInfo,
+    ThroughputCount,
 )
 from ._states import JobState
 from .storage import (
@@ -262,6 +263,15 @@ class Engine:
 
     def server_heartbeat(self, server: ServerInfo) -> None:
         self._storage().server_heartbeat(server)
+
+    def throughput_add(self, server_id: str, counts: Sequence[ThroughputCount]) -> None:
+        self._storage().throughput_add(server_id, counts)
+
+    def throughput_read(self, since: dt.datetime) -> list[ThroughputCount]:
+        return self._storage().throughput_read(since)
+
+    def throughput_prune(self, before: dt.datetime) -> int:
+        return self._storage().throughput_prune(before)
 
     def server_remove(self, server_id: str, now: dt.datetime) -> int:
         """Forget a stopping server; its jobs still running go back to their queues."""

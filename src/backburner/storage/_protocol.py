@@ -20,7 +20,15 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
-from .._records import CountCell, Job, JobPage, JobSummary, RecurringJob, ServerInfo
+from .._records import (
+    CountCell,
+    Job,
+    JobPage,
+    JobSummary,
+    RecurringJob,
+    ServerInfo,
+    ThroughputCount,
+)
 from .._states import ContinueOn, JobState, Misfire
 
 
@@ -409,6 +417,19 @@ class Storage(Protocol):
 
     def job_search(self, query: JobQuery) -> JobPage:
         """Summaries of matching jobs, newest first (by id), one keyset page at a time."""
+        ...
+
+    def throughput_add(self, server_id: str, counts: Sequence[ThroughputCount]) -> None:
+        """Add ``counts`` to those stored for this server, hour and state, in one
+        transaction (each server adds only to its own rows)."""
+        ...
+
+    def throughput_read(self, since: dt.datetime) -> list[ThroughputCount]:
+        """The counts of the hours from ``since`` on, summed over servers, oldest first."""
+        ...
+
+    def throughput_prune(self, before: dt.datetime) -> int:
+        """Delete the counts of hours before ``before``; how many rows went."""
         ...
 
     def job_continuations(self, parent_id: str, limit: int) -> list[JobSummary]:

@@ -11,12 +11,14 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from .._states import JobState
+from .._throughput import KEPT
 from . import _records
 from ._api import ApiError, read_filter
 from ._family import family
 from ._redaction import Redactor
 from ._search import SearchError, check_id
 from ._snapshot import SnapshotCache
+from ._throughput_view import HEIGHT, charts
 
 if TYPE_CHECKING:
     from .._app import Backburner
@@ -68,6 +70,7 @@ class Pages:
 
     def overview(self, request: Request, grant: Grant) -> HTMLResponse:
         snap = self.cache.get()
+        by_hour, by_day = charts(self.app, snap.taken_at)
         return self._render(
             request,
             grant,
@@ -75,6 +78,9 @@ class Pages:
             states=snap.by_state(),
             servers=len(snap.alive()),
             recurring=snap.recurring,
+            charts=[by_hour, by_day],
+            height=HEIGHT,
+            kept_days=KEPT.days,
         )
 
     def jobs(self, request: Request, grant: Grant) -> HTMLResponse:
