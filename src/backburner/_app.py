@@ -24,6 +24,7 @@ from ._manage import JobManager
 from ._names import check_name
 from ._records import QueueInfo, ServerInfo, Stats
 from ._recurring import RecurringManager
+from ._redact import RedactRule, normalize
 from ._retry import Retry
 from ._settings import CODE, Layer, Settings
 from ._states import ContinueOn, JobState
@@ -186,6 +187,7 @@ class Backburner:
         timeout: float | None = None,
         cron: str | None = None,
         timezone: str | None = None,
+        redact: RedactRule | None = None,
     ) -> Callable[[Callable[P, R]], JobFunction[P, R]]: ...
 
     def job(  # type: ignore[misc]  # the second overload takes no function, by design
@@ -199,21 +201,29 @@ class Backburner:
         timeout: float | None = None,
         cron: str | None = None,
         timezone: str | None = None,
+        redact: RedactRule | None = None,
     ) -> JobFunction[P, R] | Callable[[Callable[P, R]], JobFunction[P, R]]:
         """Register a function (sync or async) as a job: ``@app.job`` or ``@app.job(...)``.
 
         With ``cron=`` (and optionally ``timezone=``) the job is also a recurring job whose
         id is the job's name; servers store the schedule when they start.
+
+        ``redact=["password"]`` hides those values on the dashboard and its API (keyword
+        arguments and parameters of that name, dict keys of that name at any depth);
+        ``redact=formatter`` takes ``(args, kwargs)`` and returns them as they may be
+        shown. The job still runs with the real values.
         """
         if timezone is not None and cron is None:
             raise ValueError("timezone= goes with cron=")
 
         def register(fn: Callable[P, R]) -> JobFunction[P, R]:
+            job_name = default_name(fn) if name is None else name
             options = JobOptions(
-                name=default_name(fn) if name is None else name,
+                name=job_name,
                 queue=queue,
                 retry=retry,
                 timeout=timeout,
+                redact=normalize(redact, f"job {job_name!r}"),
             )
             existing = self._registry.get(options.name)
             if existing is not None and existing.func is not fn:
@@ -318,6 +328,7 @@ class Backburner:
         self,
         authorize: Authorize | None = None,
         read_only: bool = False,
+        redact: RedactRule | None = None,
     ) -> Starlette:
         """The dashboard, JSON API, ``health`` and ``metrics`` as a Starlette (ASGI) app to
         mount anywhere; needs the ``dashboard`` extra.
@@ -325,7 +336,9 @@ class Backburner:
         By default only requests from this machine get in. ``authorize(request)`` decides
         instead: it returns a ``backburner.web.Access`` (FULL, READ_ONLY, NONE), a
         ``backburner.web.Grant(access, user)`` naming the user for the jobs' history, or
-        a bool. ``read_only=True`` hides and refuses every action.
+        a bool. ``read_only=True`` hides and refuses every action. ``redact=`` (names or a
+        formatter, as for ``@app.job``) hides argument values of every job, those this
+        process does not register included; each job's own ``redact=`` applies as well.
 
         >>> api.mount("/jobs", app.dashboard(authorize=check_user))
         """
@@ -336,7 +349,7 @@ class Backburner:
                 "the dashboard needs the dashboard extra: pip install 'backburner[dashboard]'"
                 f" ({error})"
             ) from None
-        return create_dashboard(self, authorize=authorize, read_only=read_only)
+        return create_dashboard(self, authorize=authorize, read_only=read_only, redact=redact)
 
     def lifespan(
         self,

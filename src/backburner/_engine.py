@@ -21,7 +21,16 @@ from ._events import (
     JobRequeued,
     RecurringEnqueued,
 )
-from ._records import CountCell, Job, JobPage, QueueInfo, RecurringJob, ServerInfo
+from ._records import (
+    CountCell,
+    Job,
+    JobPage,
+    JobSummary,
+    QueueInfo,
+    RecurringJob,
+    ServerInfo,
+    ThroughputCount,
+)
 from ._states import JobState
 from .storage import (
     BulkAction,
@@ -96,6 +105,9 @@ class Engine:
 
     def job_search(self, query: JobQuery) -> JobPage:
         return self._storage().job_search(query)
+
+    def job_continuations(self, parent_id: str, limit: int) -> list[JobSummary]:
+        return self._storage().job_continuations(parent_id, limit)
 
     def job_count_cells(self, query: CountQuery) -> Mapping[tuple[str, JobState], CountCell]:
         return self._storage().job_count_cells(query)
@@ -251,6 +263,15 @@ class Engine:
 
     def server_heartbeat(self, server: ServerInfo) -> None:
         self._storage().server_heartbeat(server)
+
+    def throughput_add(self, server_id: str, counts: Sequence[ThroughputCount]) -> None:
+        self._storage().throughput_add(server_id, counts)
+
+    def throughput_read(self, since: dt.datetime) -> list[ThroughputCount]:
+        return self._storage().throughput_read(since)
+
+    def throughput_prune(self, before: dt.datetime) -> int:
+        return self._storage().throughput_prune(before)
 
     def server_remove(self, server_id: str, now: dt.datetime) -> int:
         """Forget a stopping server; its jobs still running go back to their queues."""

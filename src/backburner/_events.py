@@ -51,6 +51,9 @@ class JobStarted(Event):
     waited: float | None
     """Seconds from the instant the job was due (scheduled or recurring) to its start;
     None for a job enqueued to run at once."""
+    queued: float | None = None
+    """Seconds from when this run became ready (enqueued, due, released by its parent,
+    requeued or due for a retry) to its start: its wait in the queue."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Generic, ParamSpec, TypeVar, overload
 from ._async import in_thread
 from ._context import JobContext, reset_current, set_current
 from ._names import check_name
+from ._redact import Formatter, normalize
 from ._retry import Retry
 from ._serialization import dumps, dumps_arguments, loads
 from ._states import ContinueOn
@@ -41,12 +42,14 @@ def default_name(func: Callable[..., Any]) -> str:
 
 @dataclasses.dataclass(frozen=True)
 class JobOptions:
-    """How a job runs: its registered name, default queue, retry policy and timeout."""
+    """How a job runs: its registered name, default queue, retry policy and timeout, and
+    which of its argument values a dashboard hides (``redact``: names or a formatter)."""
 
     name: str
     queue: str = "default"
     retry: Retry | None = None
     timeout: float | None = None
+    redact: tuple[str, ...] | Formatter | None = None
 
     def __post_init__(self) -> None:
         check_name(self.name, "job name")
@@ -56,6 +59,8 @@ class JobOptions:
                 f"job {self.name!r}: timeout must be a positive, finite number of seconds "
                 f"(or None), not {self.timeout!r}"
             )
+        # Frozen: the names given as any iterable are kept as a sorted tuple.
+        object.__setattr__(self, "redact", normalize(self.redact, f"job {self.name!r}"))
 
 
 def _positive_seconds(value: object) -> bool:

@@ -12,7 +12,7 @@ from . import _reasons, _serialization
 from ._async import in_thread
 from ._engine import Engine
 from ._names import storable
-from ._records import CountCell, Job, JobPage
+from ._records import CountCell, Job, JobPage, JobSummary
 from ._states import FINAL_STATES, JobState
 from .storage import CountQuery, JobQuery, NamesQuery
 from .storage._protocol import MAX_PAGE
@@ -189,6 +189,18 @@ class JobManager:
         query = self._query(state, queue, name, ids, args, kwargs, limit, None)
         return self._engine.job_delete_many(query, reason)
 
+    def continuations(self, job_id: str, limit: int = 100) -> builtins.list[JobSummary]:
+        """Summaries of the jobs that continue job ``job_id`` (``continue_with``), in any
+        state, oldest first, at most ``limit`` (1 to 1,000).
+
+        >>> [(child.name, child.state) for child in app.jobs.continuations(job_id)]
+        [('emails.receipt', <JobState.AWAITING: 'awaiting'>)]
+        """
+        _check_count("limit", limit, MAX_PAGE)
+        if limit < 1:
+            raise ValueError(f"limit must be from 1 to {MAX_PAGE}, not {limit}")
+        return self._engine.job_continuations(str(job_id), limit)
+
     def counts(
         self,
         *,
@@ -225,6 +237,7 @@ class JobManager:
     arequeue_many = in_thread(requeue_many)
     adelete_many = in_thread(delete_many)
     acounts = in_thread(counts)
+    acontinuations = in_thread(continuations)
 
     @staticmethod
     def _query(

@@ -166,3 +166,13 @@ class QueueInfo:
     scheduled: CountCell
     oldest_waiting: dt.timedelta | None = None
     """How long the queue's oldest enqueued job has been ready to run (None when empty)."""
+
+
+@dataclass(frozen=True)
+class ThroughputCount:
+    """How many jobs ended in ``state`` (succeeded or failed for good) during the hour
+    that starts at ``hour`` (UTC)."""
+
+    hour: dt.datetime
+    state: JobState
+    count: int

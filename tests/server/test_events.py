@@ -61,6 +61,8 @@ def test_a_job_that_succeeds_is_enqueued_started_and_succeeded(app: Backburner) 
     assert (started.name, started.queue, started.attempt) == (report.name, "reports", 1)
     assert started.server_id == server.id
     assert started.waited is None  # enqueued to run at once: no due instant
+    assert started.queued is not None
+    assert 0 <= started.queued < 10  # from the enqueue to the start
     assert isinstance(succeeded, JobSucceeded)
     assert (succeeded.attempt, succeeded.server_id) == (1, server.id)
     assert succeeded.duration >= 0

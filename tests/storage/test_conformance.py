@@ -550,3 +550,15 @@ def test_finished_jobs_remember_their_server(storage: Storage) -> None:
     storage.job_claim("s1", ["default"], 1, at(1))
     storage.job_finish_many([succeed(job_id)])
     assert storage.job_get(job_id).server_id == "s1"  # type: ignore[union-attr]
+
+
+def test_a_claim_says_when_each_job_became_ready(storage: Storage) -> None:
+    now_ready, later = storage.job_insert_many(
+        [new_job("now", run_at=at(1)), new_job("later", state=JobState.SCHEDULED, run_at=at(5))],
+        at(0),
+    )
+    storage.job_stage_due(at(6))
+    claimed = {c.id: c for c in storage.job_claim("s1", ["default"], 10, at(9))}
+    assert claimed[now_ready].ready_at == at(1)
+    assert claimed[later].ready_at == at(5)
+    assert claimed[later].started_at == at(9)

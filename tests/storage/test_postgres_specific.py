@@ -79,7 +79,14 @@ def test_migrate_creates_the_schema_and_records_every_migration_in_order(schema:
         assert [name for _, name in files][:2] == ["0001_initial.sql", "0002_recurring.sql"]
         assert store.applied_migrations() == files
         tables = {row[0] for row in schema_objects(schema) if row[1] == "r"}
-        assert tables == {"bb_jobs", "bb_servers", "bb_leases", "bb_recurring", "bb_migrations"}
+        assert tables == {
+            "bb_jobs",
+            "bb_servers",
+            "bb_leases",
+            "bb_recurring",
+            "bb_migrations",
+            "bb_throughput",
+        }
     finally:
         store.close()
 

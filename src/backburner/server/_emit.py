@@ -11,11 +11,15 @@ from ..storage import ClaimedJob, Outcome
 
 
 def started_event(claimed: ClaimedJob, server_id: str) -> JobStarted:
-    """A claim's start; how long it waited when it had an instant it was due at."""
-    waited = None
+    """A claim's start; how long it waited past an instant it was due at, and in its queue."""
+    waited = queued = None
     if claimed.due_at is not None and claimed.started_at is not None:
         waited = max((claimed.started_at - claimed.due_at).total_seconds(), 0.0)
-    return JobStarted(claimed.id, claimed.name, claimed.queue, claimed.attempt, server_id, waited)
+    if claimed.ready_at is not None and claimed.started_at is not None:
+        queued = max((claimed.started_at - claimed.ready_at).total_seconds(), 0.0)
+    return JobStarted(
+        claimed.id, claimed.name, claimed.queue, claimed.attempt, server_id, waited, queued
+    )
 
 
 def emit_outcomes(

@@ -23,7 +23,7 @@ import threading
 import time
 from typing import TYPE_CHECKING
 
-from .. import _clock
+from .. import _clock, _throughput
 from .._clock import utcnow
 from ._services import Service
 
@@ -77,6 +77,11 @@ class Maintenance:
                 self.heartbeat()
             except Exception as error:
                 self._failed("heartbeat", error)
+                continue
+            try:
+                self.add_throughput()
+            except Exception as error:  # kept, and added with the next heartbeat
+                log.warning("server %s: throughput not stored (%s)", self.server.id, error)
 
     def run_lost_jobs(self, stop: threading.Event) -> None:
         while not stop.wait(self._tick):
@@ -166,10 +171,21 @@ class Maintenance:
             if lost:
                 self.server.cancel_lost([claimed for claimed in claims if claimed.id in lost])
 
+    def add_throughput(self) -> None:
+        """Add the server's counts of final outcomes to storage's hourly throughput."""
+        counts = self.server.throughput.take()
+        if counts:
+            try:
+                self.server.engine.throughput_add(self.server.id, counts)
+            except Exception:
+                self.server.throughput.give_back(counts)
+                raise
+
     def prune(self, stop: threading.Event | None = None) -> int:
         """Delete the jobs past their retention, in batches until none is left (or
-        ``stop`` is set)."""
+        ``stop`` is set), and the hourly throughput older than ``_throughput.KEPT``."""
         now = utcnow()
+        self.server.engine.throughput_prune(_throughput.hour_of(now - _throughput.KEPT))
         cutoffs = {
             state: now - keep
             for state, keep in self.server.options.retention.items()

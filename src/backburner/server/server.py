@@ -34,6 +34,7 @@ from .._records import ServerInfo
 from .._recurring import enqueue_due
 from .._settings import RetentionSettings, ServerSettings
 from .._states import JobState
+from .._throughput import Tally
 from ..storage import ClaimedJob, ClaimPort, Outcome
 from ..storage._url import StorageError
 from . import _eventloop
@@ -150,6 +151,8 @@ class Server:
         self.maintenance = Maintenance(self)
         self._events = engine.events
         self._names: dict[tuple[str, int], tuple[str, str]] = {}  # for outcome events
+        self.throughput = Tally()
+        """Final outcomes recorded and not yet added to storage (by the heartbeat)."""
         self._services = Services(self.id, engine)
         self._services.on_fatal = self.request_stop
         for service in self.maintenance.services(staging=Service("schedule", self._schedule_loop)):
@@ -277,6 +280,9 @@ class Server:
 
     async def _record(self, outcomes: Sequence[Outcome]) -> None:
         applied = await self._port.job_finish_many(outcomes)
+        if applied:
+            done = set(applied)
+            self.throughput.add((o.at, o.state) for o in outcomes if o.job_id in done)
         if self._names:
             emit_outcomes(self._events, outcomes, applied, self._names)
 
@@ -320,6 +326,8 @@ class Server:
             stop_listening()
             # Heartbeats go on until here: the drain may take shutdown_timeout.
             await self._services.stop()
+            with contextlib.suppress(Exception):  # at worst, the last seconds go uncounted
+                await self._io_call(self.maintenance.add_throughput)
             try:
                 requeued = await self._io_call(self.engine.server_remove, self.id, utcnow())
                 if requeued:

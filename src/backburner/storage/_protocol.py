@@ -20,7 +20,15 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
-from .._records import CountCell, Job, JobPage, RecurringJob, ServerInfo
+from .._records import (
+    CountCell,
+    Job,
+    JobPage,
+    JobSummary,
+    RecurringJob,
+    ServerInfo,
+    ThroughputCount,
+)
 from .._states import ContinueOn, JobState, Misfire
 
 
@@ -70,6 +78,8 @@ class ClaimedJob:
     recurring_id: str | None = None
     started_at: dt.datetime | None = None
     """The claim's time, as stored: outcomes carry it back as part of their fence."""
+    ready_at: dt.datetime | None = None
+    """When the job became ready to run (its ``run_at`` at the claim), for queue wait."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -407,6 +417,24 @@ class Storage(Protocol):
 
     def job_search(self, query: JobQuery) -> JobPage:
         """Summaries of matching jobs, newest first (by id), one keyset page at a time."""
+        ...
+
+    def throughput_add(self, server_id: str, counts: Sequence[ThroughputCount]) -> None:
+        """Add ``counts`` to those stored for this server, hour and state, in one
+        transaction (each server adds only to its own rows)."""
+        ...
+
+    def throughput_read(self, since: dt.datetime) -> list[ThroughputCount]:
+        """The counts of the hours from ``since`` on, summed over servers, oldest first."""
+        ...
+
+    def throughput_prune(self, before: dt.datetime) -> int:
+        """Delete the counts of hours before ``before``; how many rows went."""
+        ...
+
+    def job_continuations(self, parent_id: str, limit: int) -> list[JobSummary]:
+        """Summaries of the jobs that continue job ``parent_id`` (``NewJob.parent_id``), in
+        any state, oldest first, at most ``limit`` (1 to ``MAX_PAGE``)."""
         ...
 
     def job_count_cells(self, query: CountQuery) -> Mapping[tuple[str, JobState], CountCell]:

@@ -19,7 +19,7 @@ from typing import Any
 from .._records import JobPage, JobSummary
 from .._states import JobState
 from . import _rows
-from ._protocol import BulkAction, JobQuery
+from ._protocol import MAX_PAGE, BulkAction, JobQuery
 
 ALL_STATES = tuple(JobState)
 _CURSOR_PREFIX = "bb1:"
@@ -44,6 +44,13 @@ def decode_cursor(cursor: str | None) -> int:
     except (binascii.Error, UnicodeError, ValueError):
         pass
     raise ValueError(f"cursor {cursor!r} is not one a job search returned")
+
+
+def check_limit(limit: int) -> int:
+    """A page size a backend accepts: 1 to ``MAX_PAGE``."""
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_PAGE:
+        raise ValueError(f"limit must be between 1 and {MAX_PAGE}, not {limit!r}")
+    return limit
 
 
 def split_names(names: Sequence[str]) -> tuple[list[str], list[str]]:

@@ -52,10 +52,13 @@ def decode_result(text: str | None) -> Any:
 
 
 def claimed_job(
-    row: Sequence[Any], due_at: dt.datetime | None, started_at: dt.datetime
+    row: Sequence[Any],
+    due_at: dt.datetime | None,
+    started_at: dt.datetime,
+    ready_at: dt.datetime | None = None,
 ) -> ClaimedJob:
     """A claim's row: id, name, queue, args, kwargs, attempt, due_at (as stored; the
-    caller converts it), recurring_id."""
+    caller converts it and run_at, as ``ready_at``), recurring_id."""
     return ClaimedJob(
         id=str(row[0]),
         name=row[1],
@@ -66,4 +69,5 @@ def claimed_job(
         due_at=due_at,
         recurring_id=row[7],
         started_at=started_at,
+        ready_at=ready_at,
     )

@@ -10,7 +10,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .. import _reasons, _serialization
-from .._records import CountCell, Job, JobPage, JobSummary, RecurringJob, ServerInfo
+from .._records import (
+    CountCell,
+    Job,
+    JobPage,
+    JobSummary,
+    RecurringJob,
+    ServerInfo,
+    ThroughputCount,
+)
 from .._states import (
     FINAL_STATES,
     ContinueOn,
@@ -36,6 +44,7 @@ from ._protocol import (
 from ._read import (
     arguments_match,
     bulk_pick,
+    check_limit,
     cut_page,
     decode_cursor,
     name_matches,
@@ -141,6 +150,7 @@ class MemoryStorage:
         # Per queue, a heap of (run_at, id) of enqueued jobs; stale entries are skipped.
         self._ready: dict[str, list[tuple[dt.datetime, int]]] = {}
         self._recurring: dict[str, _Recurring] = {}
+        self._throughput: dict[tuple[dt.datetime, str, JobState], int] = {}
 
     @property
     def capabilities(self) -> Capabilities:
@@ -323,6 +333,7 @@ class MemoryStorage:
                             due_at=row.due_at,
                             recurring_id=row.recurring_id,
                             started_at=now,
+                            ready_at=run_at,
                         )
                     )
                 for item in later:
@@ -626,6 +637,37 @@ class MemoryStorage:
             jobs = [_summary(r) for r in matches[: query.limit + 1]]
             oldest = candidates[-1].id if candidates else None
             return cut_page(jobs, len(candidates), oldest, query.limit, scan)
+
+    def throughput_add(self, server_id: str, counts: Sequence[ThroughputCount]) -> None:
+        with self._lock:
+            for c in counts:
+                key = (c.hour, server_id, c.state)
+                self._throughput[key] = self._throughput.get(key, 0) + c.count
+
+    def throughput_read(self, since: dt.datetime) -> list[ThroughputCount]:
+        with self._lock:
+            sums: dict[tuple[dt.datetime, JobState], int] = {}
+            for (hour, _, state), n in self._throughput.items():
+                if hour >= since:
+                    sums[(hour, state)] = sums.get((hour, state), 0) + n
+        return [ThroughputCount(h, s, n) for (h, s), n in sorted(sums.items())]
+
+    def throughput_prune(self, before: dt.datetime) -> int:
+        with self._lock:
+            old = [key for key in self._throughput if key[0] < before]
+            for key in old:
+                del self._throughput[key]
+            return len(old)
+
+    def job_continuations(self, parent_id: str, limit: int) -> list[JobSummary]:
+        check_limit(limit)
+        key = int_id(parent_id)
+        with self._lock:
+            children = sorted(
+                (r for r in self._rows.values() if key is not None and r.parent_id == key),
+                key=lambda r: r.id,
+            )
+            return [_summary(r) for r in children[:limit]]
 
     def job_count_cells(self, query: CountQuery) -> Mapping[tuple[str, JobState], CountCell]:
         with self._lock:

@@ -12,6 +12,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from . import _records
+from ._family import family
+from ._redaction import Redactor
 from ._search import Filter, SearchError, add_state, check_id, parse
 from ._snapshot import SnapshotCache
 
@@ -91,9 +93,18 @@ def _limit(text: str | None) -> int:
 class Api:
     """The endpoints; each takes the request and the grant the guard gave it."""
 
-    def __init__(self, app: Backburner, cache: SnapshotCache) -> None:
+    def __init__(self, app: Backburner, cache: SnapshotCache, redactor: Redactor) -> None:
         self.app = app
         self.cache = cache
+        self.redactor = redactor
+
+    def _filter(self, params: dict[str, Any]) -> Filter:
+        found = read_filter(params)
+        try:
+            self.redactor.check(found)
+        except SearchError as error:
+            raise ApiError(400, str(error)) from None
+        return found
 
     # --- reading ------------------------------------------------------------------------
 
@@ -113,7 +124,7 @@ class Api:
         unknown = set(params) - {"state", "queue", "name", "q", "limit", "cursor"}
         if unknown:
             raise ApiError(400, f"unknown parameter {sorted(unknown)[0]!r:.40}")
-        found = read_filter(
+        found = self._filter(
             {
                 "state": params.getlist("state") or None,
                 "queue": params.getlist("queue") or None,
@@ -129,10 +140,17 @@ class Api:
             )
         except (ValueError, TypeError) as error:
             raise ApiError(400, str(error)) from None
-        return {"jobs": [_records.summary(j) for j in page.jobs], "next": page.next}
+        return {
+            "jobs": [_records.summary(self.redactor.summary(j)) for j in page.jobs],
+            "next": page.next,
+        }
 
     def job(self, request: Request, grant: Grant) -> Any:
-        return _records.job(self._job(request.path_params["id"]))
+        found = self._job(request.path_params["id"])
+        return {
+            **_records.job(self.redactor.job(found)),
+            **_records.relatives(family(self.app, found)),
+        }
 
     def _job(self, text: str) -> Any:
         try:
@@ -145,7 +163,11 @@ class Api:
         return found
 
     def recurring(self, request: Request, grant: Grant) -> Any:
-        return {"recurring": [_records.recurring(r) for r in self.app.recurring.list()]}
+        return {
+            "recurring": [
+                _records.recurring(self.redactor.summary(r)) for r in self.app.recurring.list()
+            ]
+        }
 
     def queues(self, request: Request, grant: Grant) -> Any:
         return {"queues": [_records.queue(q) for q in self.cache.get().queues]}
@@ -238,7 +260,7 @@ class Api:
             unknown = set(given) - {"state", "queue", "name", "q"}
             if unknown:
                 raise ApiError(400, f"unknown filter {sorted(unknown)[0]!r:.40}")
-            found = read_filter(given)
+            found = self._filter(given)
             if found.empty:
                 raise ApiError(400, "an empty filter would take every job: name one")
         act = self.app.jobs.requeue_many if verb == "requeue" else self.app.jobs.delete_many

@@ -21,10 +21,12 @@ from ._api import Api, ApiError
 from ._health import health_endpoint, live_endpoint, metrics_endpoint
 from ._openapi import document
 from ._pages import STATIC, Pages
+from ._redaction import Redactor
 from ._snapshot import cache_for
 
 if TYPE_CHECKING:
     from .._app import Backburner
+    from .._redact import RedactRule
 
 log = logging.getLogger("backburner.web")
 
@@ -121,13 +123,17 @@ def _by_method(handlers: dict[str, Endpoint]) -> Endpoint:
 
 
 def create_dashboard(
-    app: Backburner, authorize: Authorize | None = None, read_only: bool = False
+    app: Backburner,
+    authorize: Authorize | None = None,
+    read_only: bool = False,
+    redact: RedactRule | None = None,
 ) -> Starlette:
     """The dashboard of ``app`` as a Starlette app (see ``Backburner.dashboard``)."""
     guard = _Guard(authorize, read_only)
     cache = cache_for(app)
-    api = Api(app, cache)
-    pages = Pages(app, cache)
+    redactor = Redactor(app.registered, lambda: list(app.registry), redact)
+    api = Api(app, cache, redactor)
+    pages = Pages(app, cache, redactor)
     w = guard.wrap
 
     def openapi(request: Request, grant: Grant) -> Any:

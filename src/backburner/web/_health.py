@@ -20,6 +20,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from .._clock import utcnow
+from ._job_metrics import job_metrics_for
 from ._snapshot import Snapshot, SnapshotCache, servers
 
 if TYPE_CHECKING:
@@ -268,6 +269,7 @@ def metrics_endpoint(cache: SnapshotCache, app: Backburner | None = None) -> Any
     registry.register(_SnapshotCollector(cache))
     if app is not None:
         registry.register(_HostingCollector(app))
+        registry.register(job_metrics_for(app))
 
     def endpoint(request: Request) -> Response:
         return Response(generate_latest(registry), media_type=PROMETHEUS_TEXT)

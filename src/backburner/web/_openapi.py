@@ -100,6 +100,33 @@ _SCHEMAS: dict[str, Any] = {
                         },
                     },
                     "continue_on": _NSTR,
+                    "parent": {
+                        "type": ["object", "null"],
+                        "description": "The parent; exists is false once it is pruned",
+                        "properties": {
+                            "id": _STR,
+                            "exists": {"type": "boolean"},
+                            "name": _NSTR,
+                            "state": _NSTR,
+                        },
+                    },
+                    "continuations": {
+                        "type": "array",
+                        "description": "The jobs continuing this one, oldest first (100 at most)",
+                        "items": {
+                            "type": "object",
+                            "required": ["id", "name", "queue", "state"],
+                            "properties": {
+                                "id": _STR,
+                                "name": _STR,
+                                "queue": _STR,
+                                "state": {"type": "string", "enum": _STATES},
+                                "created_at": _NTIME,
+                                "finished_at": _NTIME,
+                            },
+                        },
+                    },
+                    "more_continuations": {"type": "boolean"},
                 },
             },
         ]

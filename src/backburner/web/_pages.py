@@ -11,10 +11,14 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from .._states import JobState
+from .._throughput import KEPT
 from . import _records
 from ._api import ApiError, read_filter
+from ._family import family
+from ._redaction import Redactor
 from ._search import SearchError, check_id
 from ._snapshot import SnapshotCache
+from ._throughput_view import HEIGHT, charts
 
 if TYPE_CHECKING:
     from .._app import Backburner
@@ -51,9 +55,10 @@ def _base(request: Request) -> str:
 class Pages:
     """One method per page; each renders a template with the data it reads."""
 
-    def __init__(self, app: Backburner, cache: SnapshotCache) -> None:
+    def __init__(self, app: Backburner, cache: SnapshotCache, redactor: Redactor) -> None:
         self.app = app
         self.cache = cache
+        self.redactor = redactor
 
     def _render(
         self, request: Request, grant: Grant, name: str, status: int = 200, **data: Any
@@ -65,6 +70,7 @@ class Pages:
 
     def overview(self, request: Request, grant: Grant) -> HTMLResponse:
         snap = self.cache.get()
+        by_hour, by_day = charts(self.app, snap.taken_at)
         return self._render(
             request,
             grant,
@@ -72,6 +78,9 @@ class Pages:
             states=snap.by_state(),
             servers=len(snap.alive()),
             recurring=snap.recurring,
+            charts=[by_hour, by_day],
+            height=HEIGHT,
+            kept_days=KEPT.days,
         )
 
     def jobs(self, request: Request, grant: Grant) -> HTMLResponse:
@@ -83,10 +92,12 @@ class Pages:
         next_cursor = None
         try:
             found = read_filter({"state": state, "q": q})
+            self.redactor.check(found)
             page = self.app.jobs.search(
                 **found.search_kwargs(), limit=50, cursor=params.get("cursor") or None
             )
-            page_jobs, next_cursor = page.jobs, page.next
+            page_jobs = [self.redactor.summary(j) for j in page.jobs]
+            next_cursor = page.next
         except ApiError as failure:
             error = failure.message
         except ValueError as failure:
@@ -112,7 +123,9 @@ class Pages:
             found = None
         if found is None:
             return self._render(request, grant, "missing.html", status=404, what=f"job {text}")
-        return self._render(request, grant, "job.html", job=found)
+        return self._render(
+            request, grant, "job.html", job=self.redactor.job(found), family=family(self.app, found)
+        )
 
     def recurring(self, request: Request, grant: Grant) -> HTMLResponse:
         return self._render(request, grant, "recurring.html", items=self.app.recurring.list())

@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 from .._records import Job, JobSummary, QueueInfo, RecurringJob, ServerInfo
+from ._family import Family
 
 
 def iso(value: dt.datetime | None) -> str | None:
@@ -46,6 +47,33 @@ def summary(job: JobSummary) -> dict[str, Any]:
         "parent_id": job.parent_id,
         "recurring_id": job.recurring_id,
         "server_id": job.server_id,
+    }
+
+
+def relatives(family: Family) -> dict[str, Any]:
+    """The parent (``exists`` False once it is pruned) and the continuations of a job."""
+    parent = family.parent
+    return {
+        "parent": None
+        if family.parent_id is None
+        else {
+            "id": family.parent_id,
+            "exists": parent is not None,
+            "name": None if parent is None else parent.name,
+            "state": None if parent is None else parent.state.value,
+        },
+        "continuations": [
+            {
+                "id": str(child.id),
+                "name": child.name,
+                "queue": child.queue,
+                "state": child.state.value,
+                "created_at": iso(child.created_at),
+                "finished_at": iso(child.finished_at),
+            }
+            for child in family.continuations
+        ],
+        "more_continuations": family.more,
     }
 
 

@@ -26,7 +26,7 @@ def claim_params(
 
 def claimed_jobs(rows: Sequence[tuple[Any, ...]], now: dt.datetime) -> list[ClaimedJob]:
     """The jobs a claim at ``now`` returned (``now`` is what it stored as started_at)."""
-    return [claimed_job(r, r[6], now) for r in rows]
+    return [claimed_job(r, r[6], now, r[8]) for r in rows]
 
 
 def applied_in_order(known: Sequence[Outcome], applied_ids: Sequence[int]) -> list[str]:

@@ -6,13 +6,14 @@ import datetime as dt
 from collections.abc import Mapping
 
 from ... import _reasons
-from ..._records import CountCell, JobPage
+from ..._records import CountCell, JobPage, JobSummary
 from ..._states import JobState, can_delete, can_requeue
 from .._protocol import BulkAction, CountQuery, JobQuery, NamesQuery
 from .._read import (
     ALL_STATES,
     bulk_pick,
     candidate_path,
+    check_limit,
     cut_page,
     decode_cursor,
     query_ids,
@@ -21,6 +22,7 @@ from .._read import (
     split_names,
     summary,
 )
+from .._rows import int_id
 from ._base import StorageBase
 
 
@@ -73,6 +75,33 @@ class ReadVerbs(StorageBase):
             if r[2] is not None
         ]
         return cut_page(jobs, candidates, oldest, query.limit, scan)
+
+    def job_continuations(self, parent_id: str, limit: int) -> list[JobSummary]:
+        check_limit(limit)
+        key = int_id(parent_id)
+        if key is None:
+            return []
+        rows = self._run("continuations", {"parent": key, "limit": limit})
+        return [
+            summary(
+                id=r[0],
+                name=r[1],
+                queue=r[2],
+                state=r[3],
+                attempt=r[4],
+                created_at=r[5],
+                run_at=r[6],
+                started_at=r[7],
+                finished_at=r[8],
+                args=r[9],
+                kwargs=r[10],
+                error=r[11],
+                parent_id=r[12],
+                recurring_id=r[13],
+                server_id=r[14],
+            )
+            for r in rows
+        ]
 
     def job_count_cells(self, query: CountQuery) -> Mapping[tuple[str, JobState], CountCell]:
         params = {

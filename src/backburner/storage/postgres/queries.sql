@@ -283,7 +283,7 @@ claimed AS (
     RETURNING j.id, j.name, j.queue, j.args, j.kwargs, j.attempt, j.due_at, j.recurring_id,
               j.run_at, p.position
 )
-SELECT id, name, queue, args, kwargs, attempt, due_at, recurring_id
+SELECT id, name, queue, args, kwargs, attempt, due_at, recurring_id, run_at
 FROM claimed, (SELECT set_config('synchronous_commit', 'off', true)) AS commit_mode
 ORDER BY position, run_at, id;
 
@@ -558,3 +558,18 @@ WHERE id = %(id)s::text AND next_run = %(expected)s;
 -- name: recurring_ran
 UPDATE {schema}.bb_recurring SET last_run = %(at)s, last_job_id = %(job_id)s::text
 WHERE id = %(id)s::text;
+
+-- name: throughput_add
+INSERT INTO {schema}.bb_throughput (hour, server_id, state, count)
+SELECT t.hour, %(server_id)s::text, t.state, t.count
+FROM unnest(%(hours)b::timestamptz[], %(states)b::text[], %(counts)b::bigint[])
+     AS t(hour, state, count)
+ON CONFLICT (hour, server_id, state)
+DO UPDATE SET count = {schema}.bb_throughput.count + excluded.count;
+
+-- name: throughput_read
+SELECT hour, state, sum(count)::bigint FROM {schema}.bb_throughput WHERE hour >= %(since)s
+GROUP BY hour, state ORDER BY hour, state;
+
+-- name: throughput_prune
+DELETE FROM {schema}.bb_throughput WHERE hour < %(before)s;

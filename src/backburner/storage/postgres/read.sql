@@ -75,6 +75,12 @@ LEFT JOIN LATERAL (
 ) AS m ON true
 ORDER BY m.id DESC;
 
+-- name: continuations
+-- From bb_jobs_parent: a parent's children in any state, oldest first.
+SELECT id, name, queue, state, attempt, created_at, run_at, started_at, finished_at, args,
+       kwargs, error, parent_id, recurring_id, server_id
+FROM {schema}.bb_jobs WHERE parent_id = %(parent)s ORDER BY id LIMIT %(limit)s;
+
 -- name: count_cells
 -- Each cell is counted on the index up to threshold + 1 jobs. A fuller cell is estimated:
 -- its share of the table in the (state, queue) statistics that ANALYZE keeps

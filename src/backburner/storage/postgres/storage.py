@@ -34,13 +34,14 @@ from ._listener import Listener
 from ._loop import LoopWrites
 from ._read import ReadVerbs
 from ._recurring import RecurringVerbs
+from ._throughput import ThroughputVerbs
 
 _OUTCOME_STATES = frozenset(
     {JobState.SUCCEEDED, JobState.FAILED, JobState.SCHEDULED, JobState.ENQUEUED}
 )
 
 
-class PostgresStorage(RecurringVerbs, ReadVerbs):
+class PostgresStorage(RecurringVerbs, ReadVerbs, ThroughputVerbs):
     """Jobs in the tables of one PostgreSQL schema (created by ``migrate()`` if missing).
 
     Keyword options: ``schema`` (default "backburner"); ``pool_min_size`` and

@@ -92,6 +92,10 @@ def search(
     )
 
 
+def continuations(conn: sqlite3.Connection, parent_id: int, limit: int) -> list[JobSummary]:
+    return [_summary(r) for r in conn.execute(Q["continuations"], (parent_id, limit))]
+
+
 def _summary(r: tuple[object, ...]) -> JobSummary:
     return summary(
         id=r[0],  # type: ignore[arg-type]

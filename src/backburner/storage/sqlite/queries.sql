@@ -246,3 +246,14 @@ UPDATE bb_recurring SET next_run = ?3 WHERE id = ?1 AND next_run = ?2;
 
 -- name: recurring_ran
 UPDATE bb_recurring SET last_run = ?2, last_job_id = ?3 WHERE id = ?1;
+
+-- name: throughput_add
+INSERT INTO bb_throughput (hour, server_id, state, count) VALUES (?1, ?2, ?3, ?4)
+ON CONFLICT (hour, server_id, state) DO UPDATE SET count = count + excluded.count;
+
+-- name: throughput_read
+SELECT hour, state, sum(count) FROM bb_throughput WHERE hour >= ?1
+GROUP BY hour, state ORDER BY hour, state;
+
+-- name: throughput_prune
+DELETE FROM bb_throughput WHERE hour < ?1;

@@ -37,6 +37,12 @@ SELECT id, name, queue, state, attempt, created_at, run_at, started_at, finished
        kwargs, error, parent_id, recurring_id, server_id
 FROM bb_jobs WHERE id IN (SELECT value FROM json_each(?1)) ORDER BY id DESC;
 
+-- name: continuations
+-- From bb_jobs_parent: a parent's children in any state, oldest first.
+SELECT id, name, queue, state, attempt, created_at, run_at, started_at, finished_at, args,
+       kwargs, error, parent_id, recurring_id, server_id
+FROM bb_jobs WHERE parent_id = ?1 ORDER BY id LIMIT ?2;
+
 -- name: cell_count
 SELECT count(*) FROM (SELECT 1 FROM bb_jobs WHERE state = ?1 AND queue = ?2 LIMIT ?3);
 

@@ -19,7 +19,15 @@ from contextlib import contextmanager
 from typing import Any
 
 from ... import _reasons
-from ..._records import CountCell, Job, JobPage, RecurringJob, ServerInfo
+from ..._records import (
+    CountCell,
+    Job,
+    JobPage,
+    JobSummary,
+    RecurringJob,
+    ServerInfo,
+    ThroughputCount,
+)
 from ..._states import JobState, continuation_release, continuation_start
 from .. import _rows
 from .._protocol import (
@@ -34,6 +42,7 @@ from .._protocol import (
     Outcome,
     RecurringDefinition,
 )
+from .._read import check_limit
 from .._rows import int_id
 from .._sql import load_migrations, load_queries
 from .._url import StorageError
@@ -287,7 +296,7 @@ class SQLiteStorage:
                     break
                 rows = conn.execute(Q["claim"], (server_id, _ts(now), queue, want, reason))
                 batch = sorted(rows.fetchall(), key=lambda r: (r[8], r[0]))
-                claimed.extend(_rows.claimed_job(r, _dt(r[6]), now) for r in batch)
+                claimed.extend(_rows.claimed_job(r, _dt(r[6]), now, _dt(r[8])) for r in batch)
         return claimed
 
     def job_finish_many(self, outcomes: Sequence[Outcome]) -> list[str]:
@@ -579,6 +588,32 @@ class SQLiteStorage:
     def job_names(self, query: NamesQuery) -> list[str]:
         with self._db.reader() as conn:
             return _read.job_names(conn, query)
+
+    def throughput_add(self, server_id: str, counts: Sequence[ThroughputCount]) -> None:
+        rows = [(_ts(c.hour), server_id, c.state.value, c.count) for c in counts]
+        if rows:
+            with self._write() as conn:
+                conn.executemany(Q["throughput_add"], rows)
+
+    def throughput_read(self, since: dt.datetime) -> list[ThroughputCount]:
+        with self._db.reader() as conn:
+            rows = conn.execute(Q["throughput_read"], (_ts(since),)).fetchall()
+        return [
+            ThroughputCount(dt.datetime.fromtimestamp(h, UTC), JobState(s), n) for h, s, n in rows
+        ]
+
+    def throughput_prune(self, before: dt.datetime) -> int:
+        with self._write() as conn:
+            pruned: int = conn.execute(Q["throughput_prune"], (_ts(before),)).rowcount
+            return pruned
+
+    def job_continuations(self, parent_id: str, limit: int) -> list[JobSummary]:
+        check_limit(limit)
+        key = int_id(parent_id)
+        if key is None:
+            return []
+        with self._db.reader() as conn:
+            return _read.continuations(conn, key, limit)
 
     def queue_oldest_enqueued(self) -> Mapping[str, dt.datetime]:
         with self._db.reader() as conn:

@@ -1,0 +1,3 @@
+-- A job page lists the job's continuations in any state; bb_jobs_awaiting holds only
+-- those still awaiting. Partial: most jobs have no parent and add nothing to it.
+CREATE INDEX bb_jobs_parent ON bb_jobs (parent_id, id) WHERE parent_id IS NOT NULL;
