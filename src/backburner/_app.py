@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import functools
 import logging
 import signal
 import threading
@@ -28,6 +29,9 @@ from ._redact import RedactRule, normalize
 from ._retry import Retry
 from ._settings import CODE, Layer, Settings
 from ._states import ContinueOn, JobState
+from .rabbitmq import ConsumerStatus
+from .rabbitmq._declare import Publishers, build_consumer
+from .rabbitmq._options import DEFAULT_RETRY_DELAYS
 from .server import _eventloop
 from .server._periodic import Periodic, PeriodicStatus
 from .server._services import Restart, Service, ServiceStatus
@@ -39,11 +43,13 @@ from .storage._url import StorageError, redact
 if TYPE_CHECKING:
     from starlette.applications import Starlette
 
+    from .rabbitmq._consumer import Consumer
     from .web import Authorize
 
 P = ParamSpec("P")
 R = TypeVar("R")
 ServiceRun = TypeVar("ServiceRun", bound=Callable[..., Any])
+MessageHandler = TypeVar("MessageHandler", bound=Callable[[Any], Any])
 
 log = logging.getLogger("backburner")
 
@@ -106,6 +112,8 @@ class Backburner:
         self._periodic: list[Periodic] = []
         self._task_queues: dict[str, TaskQueue] = {}
         self._job_lines: JobLines | None = None
+        self._consumers: list[tuple[Consumer, bool | str]] = []
+        self._publishers = Publishers()
         self.events = EventHub()
         """What happens to jobs and servers: ``app.events.subscribe(fn, JobFailed)``."""
         self.engine = Engine(
@@ -551,8 +559,11 @@ class Backburner:
         return [work.status() for work in self._periodic]
 
     def _check_enabled(self, name: str, enabled: bool | str) -> None:
-        if any(service.name == name for service, _ in self._hosted):
-            raise ValueError(f"a service or periodic function named {name!r} exists already")
+        taken = [s.name for s, _ in self._hosted] + [c.name for c, _ in self._consumers]
+        if name in taken:
+            raise ValueError(
+                f"a service, periodic function or consumer named {name!r} exists already"
+            )
         self._is_enabled(name, enabled)  # a bad settings key fails here, at declaration
 
     def _is_enabled(self, name: str, enabled: bool | str) -> bool:
@@ -570,6 +581,142 @@ class Backburner:
             )
         return value
 
+    # --- RabbitMQ ------------------------------------------------------------------------
+
+    @overload
+    def consumer(
+        self,
+        queue: str,
+        *,
+        enqueue: JobFunction[..., Any],
+        url: str | None = None,
+        prefetch: int = 1,
+        max_deliveries: int = 5,
+        retry_delays: Sequence[float] = DEFAULT_RETRY_DELAYS,
+        timeout: float | None = None,
+        model: Any = None,
+        quorum: bool = False,
+        dead_letter_queue: str | None = None,
+        name: str | None = None,
+        enabled: bool | str = True,
+    ) -> None: ...
+
+    @overload
+    def consumer(
+        self,
+        queue: str,
+        *,
+        enqueue: None = None,
+        url: str | None = None,
+        prefetch: int = 1,
+        max_deliveries: int = 5,
+        retry_delays: Sequence[float] = DEFAULT_RETRY_DELAYS,
+        timeout: float | None = None,
+        model: Any = None,
+        quorum: bool = False,
+        dead_letter_queue: str | None = None,
+        name: str | None = None,
+        enabled: bool | str = True,
+    ) -> Callable[[MessageHandler], MessageHandler]: ...
+
+    def consumer(
+        self,
+        queue: str,
+        *,
+        enqueue: JobFunction[..., Any] | None = None,
+        url: str | None = None,
+        prefetch: int = 1,
+        max_deliveries: int = 5,
+        retry_delays: Sequence[float] = DEFAULT_RETRY_DELAYS,
+        timeout: float | None = None,
+        model: Any = None,
+        quorum: bool = False,
+        dead_letter_queue: str | None = None,
+        name: str | None = None,
+        enabled: bool | str = True,
+    ) -> Callable[[MessageHandler], MessageHandler] | None:
+        """Consume a RabbitMQ queue in every server this app starts (a service named
+        ``rabbitmq.<queue>``); needs the ``rabbitmq`` extra.
+
+        The handler (``async def``, or a plain ``def`` run on threads) takes the body as
+        its first parameter's annotation says: a pydantic model, ``dict``, any type
+        pydantic validates from JSON, ``str`` or ``bytes`` (``model=`` says so instead).
+        A message is acked once its handler returns; one that raises is delivered again
+        after ``retry_delays`` seconds (the last one repeats), up to ``max_deliveries``
+        times, then moved to ``<queue>.dead`` with the error in its headers. Up to
+        ``prefetch`` messages are handled at once. With ``enqueue=job`` there is no
+        handler: each message is stored as that job (its body the one argument),
+        exactly once, before it is acked. See docs/rabbitmq.md.
+
+        >>> @app.consumer("email-queue", prefetch=10, retry_delays=[1, 10, 60])
+        ... async def on_email(message: EmailMessage) -> None: ...
+        >>> app.consumer("orders", enqueue=process_order)
+        """
+        consumer_name = name or f"rabbitmq.{queue}"
+        self._check_enabled(consumer_name, enabled)
+        build = functools.partial(
+            build_consumer,
+            consumer_name,
+            queue,
+            url or self.settings.rabbitmq.url,
+            model=model,
+            prefetch=prefetch,
+            max_deliveries=max_deliveries,
+            retry_delays=retry_delays,
+            timeout=timeout,
+            quorum=quorum,
+            dead_letter_queue=dead_letter_queue,
+        )
+
+        def add(consumer: Consumer) -> None:
+            self._consumers.append((consumer, enabled))
+
+        if enqueue is not None:
+            job = enqueue
+            if not isinstance(job, JobFunction):
+                raise TypeError(f"consumer {queue}: enqueue= takes an @app.job function")
+
+            def store(value: Any, key: str | None) -> str:
+                if key is None:
+                    return self._client.enqueue(job.options, (value,), {})
+                return self._client.enqueue_once(job.options, (value,), {}, key)
+
+            add(build(store=store))
+            return None
+
+        def register(handler: MessageHandler) -> MessageHandler:
+            add(build(handler=handler))
+            return handler
+
+        return register
+
+    def consumer_statuses(self) -> list[ConsumerStatus]:
+        """How each RabbitMQ consumer of this app is doing, in this process."""
+        return [consumer.status() for consumer, _ in self._consumers]
+
+    async def publish(
+        self,
+        queue: str,
+        body: Any,
+        *,
+        url: str | None = None,
+        headers: Mapping[str, Any] | None = None,
+        message_id: str | None = None,
+    ) -> str:
+        """Publish ``body`` (bytes, str, a pydantic model or a JSON value) to a RabbitMQ
+        queue, persistent, and wait for the broker's confirm; returns the message id
+        (made up unless given). ``LookupError`` if no such queue exists.
+
+        >>> await app.publish("email-queue", {"to": "ann@example.com"})
+        """
+        publisher = self._publishers.get(url or self.settings.rabbitmq.url)
+        return await publisher.publish(queue, body, headers=headers, message_id=message_id)
+
+    async def close_publisher(self) -> None:
+        """Close the broker connections ``publish`` opened on the running event loop."""
+        for publisher in self._publishers.all():
+            await publisher.close()
+
     def add_service(self, service: Service) -> None:
         """Run ``service`` in every server this app starts from now on (after the server's
         own services); see ``Server.add_service``."""
@@ -586,6 +733,9 @@ class Backburner:
         for service, enabled in self._hosted:
             if self._is_enabled(service.name, enabled):
                 server.add_service(service)
+        for consumer, enabled in self._consumers:
+            if self._is_enabled(consumer.name, enabled):
+                server.add_service(consumer.service(options.shutdown_timeout))
         return server
 
     def _wake_servers(self, queue: str | None = None) -> None:

@@ -91,6 +91,14 @@ class Client:
         job = self._new(options, args, kwargs, state=JobState.ENQUEUED, run_at=now)
         return self._insert([job], now)[0]
 
+    def enqueue_once(
+        self, options: JobOptions, args: Sequence[Any], kwargs: Mapping[str, Any], key: str
+    ) -> str:
+        """Enqueue unless a job was ever stored under ``key``; the id of the one stored."""
+        now = self._now()
+        job = self._new(options, args, kwargs, state=JobState.ENQUEUED, run_at=now, unique_key=key)
+        return self._insert([job], now)[0]
+
     def enqueue_many(self, options: JobOptions, calls: Iterable[tuple[Any, ...]]) -> list[str]:
         now = self._now()
         jobs = []

@@ -235,6 +235,16 @@ class LoggingSettings(_Section):
     job_lines: int = Field(default=1000, ge=0)
 
 
+DEFAULT_RABBITMQ_URL = "amqp://guest:guest@127.0.0.1:5672/"
+
+
+class RabbitMQSettings(_Section):
+    """The broker of the app's RabbitMQ consumers and publishing (see docs/rabbitmq.md):
+    ``url``, used where ``@app.consumer`` and ``app.publish`` are given none."""
+
+    url: str = Field(default=DEFAULT_RABBITMQ_URL, min_length=1)
+
+
 # --- the tree ---------------------------------------------------------------------------
 
 Layer = dict[str, tuple[Any, Source]]
@@ -260,6 +270,7 @@ class Settings(BaseSettings):
     retention: RetentionSettings = RetentionSettings()
     hosting: HostingSettings = HostingSettings()
     logging: LoggingSettings = LoggingSettings()
+    rabbitmq: RabbitMQSettings = RabbitMQSettings()
 
     _sources: dict[str, Source] = PrivateAttr(default_factory=dict)
     _file: Path | None = PrivateAttr(default=None)

@@ -107,6 +107,8 @@ def main(verbose: bool, config_file: str | None, log_format: str | None) -> None
         # Each failed attempt of the connection pool, several lines long, while the database
         # is down; Backburner's own messages already say so once, in one line.
         logging.getLogger("psycopg.pool").setLevel(logging.ERROR)
+        # aio-pika's driver logs each failed connection at ERROR with its own wording.
+        logging.getLogger("aiormq").setLevel(logging.CRITICAL)
 
 
 @main.command()
@@ -500,3 +502,105 @@ recurring.add_command(
 def recurring_trigger(app_spec: str | None, url: str | None, recurring_id: str) -> None:
     """Enqueue a run now (the schedule is unchanged); prints the job id."""
     click.echo(_open(app_spec, url).recurring.trigger(recurring_id))
+
+
+# --- RabbitMQ -----------------------------------------------------------------------------
+
+BROKER_HELP = "Broker URL (default: the app's rabbitmq.url setting, $BACKBURNER__RABBITMQ__URL)."
+
+
+@main.group()
+def rabbitmq() -> None:
+    """RabbitMQ consumers: their dead-letter queues."""
+
+
+@rabbitmq.group()
+def dead() -> None:
+    """Read a consumer's dead-letter queue (QUEUE.dead), or send its messages back."""
+
+
+def _broker(app_spec: str | None, broker: str | None) -> str:
+    if broker:
+        return broker
+    settings = load_app(app_spec).settings if app_spec else Settings()
+    return settings.rabbitmq.url
+
+
+def _broker_call(call: Callable[[], Any]) -> Any:
+    """Run a broker call; its errors as one line."""
+    import asyncio
+
+    from .rabbitmq import _driver
+
+    try:
+        _driver.require()
+    except ImportError as error:
+        raise click.ClickException(str(error)) from None
+    from .rabbitmq._dead import BrokerError
+
+    try:
+        return asyncio.run(call())
+    except BrokerError as error:
+        raise click.ClickException(str(error)) from None
+
+
+def _broker_options(func: F) -> F:
+    func = click.option("--broker", help=BROKER_HELP)(func)
+    return click.option("--app", "app_spec", help=APP_HELP)(func)
+
+
+@dead.command("list")
+@_broker_options
+@click.argument("queue")
+@click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON lines.")
+@_friendly
+def dead_list(
+    app_spec: str | None, broker: str | None, queue: str, limit: int, as_json: bool
+) -> None:
+    """The messages of QUEUE.dead, oldest first, and why each is there; they stay there."""
+    from .rabbitmq._dead import dead_list as read
+
+    url = _broker(app_spec, broker)
+    total, found = _broker_call(lambda: read(url, queue, limit))
+    for message in found:
+        body = message.body.decode("utf-8", "replace")
+        if as_json:
+            click.echo(
+                json.dumps(
+                    {
+                        "message_id": message.message_id,
+                        "queue": message.queue,
+                        "reason": message.reason,
+                        "error_type": message.error_type,
+                        "error": message.error,
+                        "deliveries": message.deliveries,
+                        "failed_at": message.failed_at.isoformat() if message.failed_at else None,
+                        "body": body,
+                    }
+                )
+            )
+            continue
+        failed = message.failed_at.isoformat(timespec="seconds") if message.failed_at else "-"
+        error = f"{message.error_type}: {message.error}" if message.error_type else message.error
+        click.echo(
+            f"{message.message_id or '-'}  {message.reason or '-'}  {failed}  "
+            f"deliveries={message.deliveries}  {error or ''}\n    {body[:200]}"
+        )
+    if not as_json:
+        click.echo(f"{total} message(s) in {queue}.dead", err=True)
+
+
+@dead.command("requeue")
+@_broker_options
+@click.argument("queue")
+@click.option("--limit", type=click.IntRange(min=1), help="Move at most this many.")
+@_friendly
+def dead_requeue(app_spec: str | None, broker: str | None, queue: str, limit: int | None) -> None:
+    """Move the messages of QUEUE.dead back to the queue they came from, with a fresh
+    delivery count."""
+    from .rabbitmq._dead import dead_requeue as move
+
+    url = _broker(app_spec, broker)
+    moved = _broker_call(lambda: move(url, queue, limit))
+    click.echo(f"{moved} message(s) moved from {queue}.dead back to {queue}")

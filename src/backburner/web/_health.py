@@ -20,6 +20,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from .._clock import utcnow
+from ..rabbitmq import DURATION_BUCKETS
 from ._job_metrics import job_metrics_for
 from ._snapshot import Snapshot, SnapshotCache, servers
 
@@ -60,13 +61,16 @@ def health(app: Backburner) -> tuple[int, dict[str, Any]]:
     services, services_ok = _services(app)
     periodic, periodic_ok = _periodic(app)
     task_queues, task_queues_ok = _task_queues(app)
+    consumers, consumers_ok = _consumers(app)
     if services:
         checks["services"] = services
     if periodic:
         checks["periodic"] = periodic
     if task_queues:
         checks["task_queues"] = task_queues
-    if not (services_ok and periodic_ok and task_queues_ok):
+    if consumers:
+        checks["consumers"] = consumers
+    if not (services_ok and periodic_ok and task_queues_ok and consumers_ok):
         status = "degraded"
     return 200, {"status": status, "checks": checks}
 
@@ -134,6 +138,31 @@ def _task_queues(app: Backburner) -> tuple[dict[str, Any], bool]:
             "processed": queue.processed,
             "failed": queue.failed,
             "dropped": queue.dropped,
+        }
+    return found, ok
+
+
+def _consumers(app: Backburner) -> tuple[dict[str, Any], bool]:
+    """RabbitMQ consumers run by this process's servers: one cut off from its broker
+    makes the process degraded."""
+    found: dict[str, Any] = {}
+    ok = True
+    for consumer in app.consumer_statuses():
+        if not consumer.running:
+            continue
+        ok = ok and consumer.connected
+        found[consumer.name] = {
+            "status": "healthy" if consumer.connected else "degraded",
+            "queue": consumer.queue,
+            "connected": consumer.connected,
+            "connected_since": _when(consumer.connected_since),
+            "disconnected_since": _when(consumer.disconnected_since),
+            "reconnects": consumer.reconnects,
+            "in_flight": consumer.in_flight,
+            "processed": consumer.processed,
+            "failed": consumer.failed,
+            "dead_lettered": consumer.dead_lettered,
+            "last_error": consumer.last_error,
         }
     return found, ok
 
@@ -264,12 +293,64 @@ def _task_queue_metrics(queues: list[TaskQueueStatus]) -> Iterator[Metric]:
     yield from (size, capacity, busy, done, durations, waits)
 
 
+class _ConsumerCollector(Collector):
+    """RabbitMQ consumers of this process, by queue, read when scraped."""
+
+    COUNTERS = (
+        ("received", "Messages delivered to the consumer of each queue."),
+        ("acked", "Messages handled and acked."),
+        ("failed", "Deliveries whose handler raised or ran past its timeout."),
+        ("retried", "Failed messages sent to wait for another delivery."),
+        ("dead_lettered", "Messages moved to the dead-letter queue."),
+    )
+
+    def __init__(self, app: Backburner) -> None:
+        self._app = app
+
+    def collect(self) -> Iterator[Metric]:
+        statuses = self._app.consumer_statuses()
+        for key, text in self.COUNTERS:
+            family = CounterMetricFamily(f"backburner_rabbitmq_{key}", text, labels=["queue"])
+            for status in statuses:
+                value = status.processed if key == "acked" else getattr(status, key)
+                family.add_metric([status.queue], value)
+            yield family
+        connected = GaugeMetricFamily(
+            "backburner_rabbitmq_connected",
+            "1 while the consumer of each queue is connected to its broker.",
+            labels=["queue"],
+        )
+        in_flight = GaugeMetricFamily(
+            "backburner_rabbitmq_in_flight",
+            "Messages delivered and not yet settled.",
+            labels=["queue"],
+        )
+        duration = HistogramMetricFamily(
+            "backburner_rabbitmq_handler_duration_seconds",
+            "How long each handler run took.",
+            labels=["queue"],
+        )
+        for status in statuses:
+            connected.add_metric([status.queue], 1.0 if status.connected else 0.0)
+            in_flight.add_metric([status.queue], status.in_flight)
+            buckets = [
+                (repr(bound), count)
+                for bound, count in zip(DURATION_BUCKETS, status.duration_buckets, strict=True)
+            ]
+            buckets.append(("+Inf", status.duration_count))
+            duration.add_metric([status.queue], buckets, sum_value=status.duration_sum)
+        yield connected
+        yield in_flight
+        yield duration
+
+
 def metrics_endpoint(cache: SnapshotCache, app: Backburner | None = None) -> Any:
     registry = CollectorRegistry(auto_describe=False)
     registry.register(_SnapshotCollector(cache))
     if app is not None:
         registry.register(_HostingCollector(app))
         registry.register(job_metrics_for(app))
+        registry.register(_ConsumerCollector(app))
 
     def endpoint(request: Request) -> Response:
         return Response(generate_latest(registry), media_type=PROMETHEUS_TEXT)
