@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import logging
@@ -12,16 +13,17 @@ from typing import Any, TypeVar
 
 import click
 
-from . import _logging, _serialization
+from . import _logging, _redact, _serialization
 from ._app import Backburner
 from ._loading import AppLoadError, load_app
 from ._manage import MAX_PAGE_SIZE
-from ._records import Job
+from ._records import Job, RecurringJob
 from ._settings import CONFIG_ENV, Layer, Settings, SettingsError, Source
 from ._states import JobState
 from .server._services import ServiceCrashed
 from .storage._url import StorageError, redact
 
+R = TypeVar("R", Job, RecurringJob)
 F = TypeVar("F", bound=Callable[..., Any])
 
 APP_HELP = "The app as package.module:attribute (default: the app setting, $BACKBURNER_APP)."
@@ -371,15 +373,27 @@ def jobs_list(
     as_json: bool,
 ) -> None:
     """List jobs, newest first."""
-    found = _open(app_spec, url).jobs.list(state=state, queue=queue, limit=limit, offset=offset)
-    for job in found:
-        click.echo(_job_json(job) if as_json else _job_line(job))
+    app = _open(app_spec, url)
+    for job in app.jobs.list(state=state, queue=queue, limit=limit, offset=offset):
+        click.echo(_job_json(_redacted(app, job)) if as_json else _job_line(job))
+
+
+def _redacted(app: Backburner, record: R) -> R:
+    """``record`` (a job or a recurring job) with the values its registered function's
+    ``redact=`` hides replaced, as the dashboard shows it."""
+    function = app.registered(record.name)
+    if function is None or function.options.redact is None:
+        return record
+    rule = _redact.Redaction.of(function.options.redact, function.func)
+    args, kwargs = rule.arguments(record.args, record.kwargs)
+    hidden: dict[str, Any] = {"args": args, "kwargs": kwargs}
+    if isinstance(record, Job):
+        hidden["result"] = rule.result(record.result)
+    return dataclasses.replace(record, **hidden)
 
 
 def _job_json(job: Job) -> str:
-    from dataclasses import asdict
-
-    return _serialization.dumps(asdict(job))
+    return _serialization.dumps(dataclasses.asdict(job))
 
 
 @jobs.command("show")
@@ -388,10 +402,12 @@ def _job_json(job: Job) -> str:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @_friendly
 def jobs_show(app_spec: str | None, url: str | None, job_id: str, as_json: bool) -> None:
-    """Show one job with its history and last error."""
-    job = _open(app_spec, url).jobs.get(job_id)
+    """Show one job with its history and last error (arguments hidden by its ``redact=``)."""
+    app = _open(app_spec, url)
+    job = app.jobs.get(job_id)
     if job is None:
         raise click.ClickException(f"no job with id {job_id!r}")
+    job = _redacted(app, job)
     if as_json:
         click.echo(_job_json(job))
         return
@@ -447,11 +463,10 @@ def recurring() -> None:
 @_friendly
 def recurring_list(app_spec: str | None, url: str | None, as_json: bool) -> None:
     """Every recurring job with its schedule and next run."""
-    from dataclasses import asdict
-
-    for item in _open(app_spec, url).recurring.list():
+    app = _open(app_spec, url)
+    for item in app.recurring.list():
         if as_json:
-            click.echo(_serialization.dumps(asdict(item)))
+            click.echo(_serialization.dumps(dataclasses.asdict(_redacted(app, item))))
             continue
         next_run = item.next_run.isoformat(timespec="seconds") if item.next_run else "-"
         state = "paused" if item.paused else f"next {next_run}"

@@ -134,3 +134,9 @@ def chatty(word: str) -> str:
     """Logs a line of its own (the server's log adds the job's fields to it)."""
     logging.getLogger("jobsapp").info("said %s", word)
     return word
+
+
+@app.job(redact=["password"])
+def login(user: str, password: str) -> dict[str, Any]:
+    """Runs with its password in clear; shows it nowhere (``redact=``)."""
+    return {"user": user, "password_length": len(password), "token": password[::-1]}

@@ -55,6 +55,23 @@ def test_enqueued_job_runs_and_the_cli_reports_it(bb: Harness) -> None:
     }
 
 
+def test_the_cli_hides_what_a_job_redacts(bb: Harness) -> None:
+    bb.start_server()
+    job_id = bb.enqueue("login", '"ann"', '"hunter2"')
+    job = bb.wait_state(job_id, "succeeded")  # by --url alone: no rule is known
+    assert job["args"] == ["ann", "hunter2"]
+
+    # With the app that registers the job, its redact= rule applies, as on the dashboard.
+    shown = bb.cli("jobs", "show", "--app", APP, job_id).stdout
+    listed = bb.cli("jobs", "list", "--app", APP, "--json").stdout
+    as_json = json.loads(bb.cli("jobs", "show", "--app", APP, job_id, "--json").stdout)
+    assert 'args:     ["ann","[redacted]"]' in shown
+    assert "hunter2" not in shown + listed
+    assert json.loads(listed.splitlines()[0])["args"] == ["ann", "[redacted]"]
+    assert as_json["args"] == ["ann", "[redacted]"]
+    assert as_json["result"] == {"user": "ann", "password_length": 7, "token": "2retnuh"}
+
+
 def test_delayed_and_retried_jobs(bb: Harness) -> None:
     bb.start_server()
     delayed = bb.cli("enqueue", "--delay", "1", f"{JOBS}.quick", "later").stdout.strip()
