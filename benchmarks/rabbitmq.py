@@ -40,6 +40,7 @@ if str(ROOT) not in sys.path:
 from backburner import Backburner  # noqa: E402
 from backburner.rabbitmq._options import ConsumerOptions  # noqa: E402
 from backburner.rabbitmq._topology import declare  # noqa: E402
+from benchmarks.bench import cpu_yardstick  # noqa: E402
 
 
 async def _preload(url: str, options: ConsumerOptions, count: int) -> None:
@@ -161,6 +162,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
     results: dict[str, float] = {}
+    before = cpu_yardstick()
     for prefetch in (1, 100):
         runs: dict[str, list[float]] = {}
         # Interleaved, so that a busy moment of the machine falls on every variant alike.
@@ -178,6 +180,10 @@ def main() -> None:
     for prefetch in (1, 100):
         ratio = results[f"consumer prefetch={prefetch}"] / results[f"plain prefetch={prefetch}"]
         print(f"consumer / plain at prefetch {prefetch}: {ratio:.0%}")
+    print(
+        f"yardstick (a 10-million-step Python loop): {before:.2f} s before, "
+        f"{cpu_yardstick():.2f} s after"
+    )
 
 
 if __name__ == "__main__":
