@@ -182,3 +182,19 @@ def close_connections(named: str) -> int:
             )
             closed += 1
     return closed
+
+
+def stop_app() -> None:
+    """Stop the broker's application (its node stays up): every connection drops."""
+    subprocess.run(["rabbitmqctl", "stop_app"], capture_output=True, check=True, timeout=60)
+
+
+def start_app() -> None:
+    """Start the broker's application again and wait until it takes connections."""
+    subprocess.run(["rabbitmqctl", "start_app"], capture_output=True, check=True, timeout=120)
+    subprocess.run(
+        ["rabbitmqctl", "await_startup", "--timeout", "60"],
+        capture_output=True,
+        check=True,
+        timeout=90,
+    )

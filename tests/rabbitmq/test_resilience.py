@@ -8,6 +8,7 @@ import threading
 import time
 from collections import Counter
 
+import pytest
 from starlette.testclient import TestClient
 
 from backburner import Backburner
@@ -48,6 +49,39 @@ def test_a_connection_closed_by_the_broker_mid_stream_loses_no_message(queue: st
     assert total <= done.processed <= total + 50
     assert sum(seen.values()) - total <= 50
     assert done.last_error is not None
+
+
+@pytest.mark.rabbitmq_restart
+def test_a_broker_restart_mid_stream_loses_no_message(queue: str) -> None:
+    app = Backburner("memory://")
+    seen: Counter[str] = Counter()
+    total = 10_000
+    ids = [f"m-{n}" for n in range(total)]
+
+    @app.consumer(queue, url=broker.BROKER_URL, prefetch=10)
+    async def record(body: bytes) -> None:
+        await asyncio.sleep(0.01)  # about 1,000 a second: the restart comes mid-stream
+        seen[body.decode()] += 1
+
+    with serving(app):  # the queue is declared (durable): publish into it, persistent
+        broker.publish(queue, [i.encode() for i in ids], ids)
+        wait_status(app, queue, lambda s: s.processed >= 1_000, timeout=60)
+        try:
+            broker.stop_app()
+            wait_status(app, queue, lambda s: not s.connected)
+            assert len(seen) < total, "the restart should catch the stream under way"
+        finally:
+            broker.start_app()
+        wait_status(app, queue, lambda s: s.reconnects >= 1 and s.connected, timeout=60)
+        wait_until(lambda: len(seen) == total, 60, "every message handled")
+        wait_status(app, queue, lambda s: s.in_flight == 0)
+        assert broker.unacked(queue) == 0
+        done = status(app, queue)
+    assert set(seen) == set(ids)
+    assert broker.ready(queue) == 0
+    # Only those in flight when the broker went (at most prefetch) came again.
+    assert total <= done.processed <= total + 10
+    assert sum(seen.values()) - total <= 10
 
 
 def test_a_stop_mid_stream_leaves_the_rest_to_the_broker(queue: str) -> None:
