@@ -12,11 +12,30 @@ import pytest
 from starlette.testclient import TestClient
 
 from backburner import Backburner
+from backburner.rabbitmq import ConsumerStatus
 from tests.rabbitmq import broker
 from tests.rabbitmq.apps import serving, status, wait_status
 from tests.support import wait_until
 
 LOCAL = ("127.0.0.1", 50123)
+
+
+def every_message_handled(
+    app: Backburner, queue: str, seen: Counter[str], ids: list[str], again_at_most: int
+) -> ConsumerStatus:
+    """Wait until each of ``ids`` was handled and nothing is in flight; check that none is
+    left in the broker, unacked or waiting, and that at most ``again_at_most`` (those in
+    flight at the cut, at most the prefetch) came twice: an ack sent as the connection
+    went never reaches the broker."""
+    wait_until(lambda: len(seen) == len(ids), 60, "every message handled")
+    wait_status(app, queue, lambda s: s.in_flight == 0)
+    assert broker.unacked(queue) == 0
+    assert broker.ready(queue) == 0
+    assert set(seen) == set(ids)
+    done = status(app, queue)
+    assert len(ids) <= done.processed <= len(ids) + again_at_most
+    assert sum(seen.values()) - len(ids) <= again_at_most
+    return done
 
 
 def test_a_connection_closed_by_the_broker_mid_stream_loses_no_message(queue: str) -> None:
@@ -38,16 +57,7 @@ def test_a_connection_closed_by_the_broker_mid_stream_loses_no_message(queue: st
         assert broker.close_connections(f"backburner consumer {queue}") == 1
         wait_status(app, queue, lambda s: s.reconnects >= 1 and s.connected)
         publishing.join()
-        wait_until(lambda: len(seen) == total, 60, "every message handled")
-        wait_status(app, queue, lambda s: s.in_flight == 0)
-        assert broker.unacked(queue) == 0
-        done = status(app, queue)
-    assert set(seen) == set(ids)
-    assert broker.ready(queue) == 0
-    # Only those in flight when the connection went (at most prefetch) came again: an
-    # ack sent as the connection closed never reaches the broker.
-    assert total <= done.processed <= total + 50
-    assert sum(seen.values()) - total <= 50
+        done = every_message_handled(app, queue, seen, ids, again_at_most=50)
     assert done.last_error is not None
 
 
@@ -73,15 +83,7 @@ def test_a_broker_restart_mid_stream_loses_no_message(queue: str) -> None:
         finally:
             broker.start_app()
         wait_status(app, queue, lambda s: s.reconnects >= 1 and s.connected, timeout=60)
-        wait_until(lambda: len(seen) == total, 60, "every message handled")
-        wait_status(app, queue, lambda s: s.in_flight == 0)
-        assert broker.unacked(queue) == 0
-        done = status(app, queue)
-    assert set(seen) == set(ids)
-    assert broker.ready(queue) == 0
-    # Only those in flight when the broker went (at most prefetch) came again.
-    assert total <= done.processed <= total + 10
-    assert sum(seen.values()) - total <= 10
+        every_message_handled(app, queue, seen, ids, again_at_most=10)
 
 
 def test_a_stop_mid_stream_leaves_the_rest_to_the_broker(queue: str) -> None:
