@@ -39,16 +39,22 @@ def _app(tmp_path: Path) -> tuple[Backburner, Any, Any, list[int]]:
     return app, send_receipt, (orders, process_order), processed
 
 
+def _order_endpoint(api: FastAPI, orders: Any, process_order: Any, send_receipt: Any) -> None:
+    """``POST /orders/{id}``: the order onto the task queue, a receipt job into storage."""
+
+    @api.post("/orders/{order_id}")
+    async def create_order(order_id: int) -> dict[str, str]:
+        await orders.put(process_order, order_id)
+        return {"receipt_job": await send_receipt.aenqueue(order_id)}
+
+
 def test_a_fastapi_app_runs_jobs_task_queues_and_the_dashboard_while_it_runs(
     tmp_path: Path,
 ) -> None:
     app, send_receipt, (orders, process_order), processed = _app(tmp_path)
     api = FastAPI(lifespan=app.lifespan(dashboard="/jobs"))
 
-    @api.post("/orders/{order_id}")
-    async def create_order(order_id: int) -> dict[str, str]:
-        await orders.put(process_order, order_id)
-        return {"receipt_job": await send_receipt.aenqueue(order_id)}
+    _order_endpoint(api, orders, process_order, send_receipt)
 
     with TestClient(api, client=LOCAL) as client:
         [server] = app.servers()
@@ -92,10 +98,7 @@ def test_with_run_jobs_off_the_web_process_runs_only_its_hosting(tmp_path: Path)
     app, send_receipt, (orders, process_order), processed = _app(tmp_path)
     api = FastAPI(lifespan=app.lifespan(run_jobs=False))
 
-    @api.post("/orders/{order_id}")
-    async def create_order(order_id: int) -> dict[str, str]:
-        await orders.put(process_order, order_id)
-        return {"receipt_job": await send_receipt.aenqueue(order_id)}
+    _order_endpoint(api, orders, process_order, send_receipt)
 
     with TestClient(api, client=LOCAL) as client:
         [server] = app.servers()
