@@ -449,7 +449,7 @@ def test_server_rescue_requeues_jobs_of_dead_servers_only(storage: Storage) -> N
 HOSTING = Hosting(
     services=(
         HostedService("sync", "running"),
-        HostedService("feed", "failing", leader_only=True, restarts=3, last_error="OSError: <gone>"),
+        HostedService("feed", "failing", leader_only=True, restarts=3, last_error="OSError: <x>"),
     ),
     periodic=(
         HostedPeriodic(
