@@ -98,4 +98,6 @@ def test_a_server_idle_and_hosting_nothing_reports_so(app: Backburner) -> None:
     with app.start_server(workers=3, server_timeout=1.0):
         [info] = wait_until(app.servers, what="the server's row")
     assert (info.busy, info.workers) == (0, 3)
-    assert info.hosting.services == info.hosting.periodic == info.hosting.task_queues == ()
+    assert info.hosting.services == ()
+    assert info.hosting.periodic == ()
+    assert info.hosting.task_queues == ()
