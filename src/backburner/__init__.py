@@ -28,6 +28,11 @@ from ._jobs import JobFunction
 from ._logging import JsonFormatter, LogContext
 from ._records import (
     CountCell,
+    HostedConsumer,
+    HostedPeriodic,
+    HostedService,
+    HostedTaskQueue,
+    Hosting,
     Job,
     JobError,
     JobPage,
@@ -50,6 +55,11 @@ __all__ = [
     "Cron",
     "Event",
     "EventHub",
+    "HostedConsumer",
+    "HostedPeriodic",
+    "HostedService",
+    "HostedTaskQueue",
+    "Hosting",
     "Job",
     "JobCancelled",
     "JobContext",

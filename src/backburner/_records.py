@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import MISSING, dataclass, field, fields
+from typing import Any, TypeVar
 
 from ._states import ContinueOn, JobState, Misfire
 
@@ -54,8 +54,156 @@ class Job:
 
 
 @dataclass(frozen=True)
+class HostedService:
+    """A service of a server. ``state``: ``running``; ``failing`` (crashed, backing off
+    before its restart); ``stopped`` (ended, or leader-only on a server that does not
+    lead). ``last_error``: the last crash, shortened."""
+
+    name: str
+    state: str
+    leader_only: bool = False
+    restarts: int = 0
+    last_error: str | None = None
+
+
+@dataclass(frozen=True)
+class HostedPeriodic:
+    """A periodic function of a server. ``schedule``: in words; ``last_outcome``:
+    ``succeeded`` or ``failed`` (None before the first run ends)."""
+
+    name: str
+    schedule: str
+    leader_only: bool = False
+    last_run: dt.datetime | None = None
+    next_run: dt.datetime | None = None
+    last_outcome: str | None = None
+    last_error: str | None = None
+
+
+@dataclass(frozen=True)
+class HostedTaskQueue:
+    """An in-process task queue a server drains: tasks waiting (``size``) and running
+    (``busy``), and what became of those taken since the process started."""
+
+    name: str
+    size: int
+    capacity: int
+    busy: int
+    concurrency: int
+    processed: int = 0
+    failed: int = 0
+    dropped: int = 0
+
+
+@dataclass(frozen=True)
+class HostedConsumer:
+    """A RabbitMQ consumer of a server, counted since its process started."""
+
+    queue: str
+    connected: bool
+    in_flight: int = 0
+    processed: int = 0
+    failed: int = 0
+    dead_lettered: int = 0
+    last_error: str | None = None
+
+
+@dataclass(frozen=True)
+class Hosting:
+    """What a server runs besides its jobs, as its last heartbeat told: a snapshot.
+
+    ``leader``: it held the leader lease (runs the leader-only services). Stored as JSON
+    (``as_json``, ``from_json``); reading is lenient, so that servers of another version
+    in the same fleet never break a listing: what it does not know it leaves out.
+    """
+
+    services: tuple[HostedService, ...] = ()
+    periodic: tuple[HostedPeriodic, ...] = ()
+    task_queues: tuple[HostedTaskQueue, ...] = ()
+    consumers: tuple[HostedConsumer, ...] = ()
+    leader: bool = False
+
+    def as_json(self) -> dict[str, Any]:
+        """Plain JSON values: times as ISO 8601 text."""
+        return {
+            "services": [_item_json(item) for item in self.services],
+            "periodic": [_item_json(item) for item in self.periodic],
+            "task_queues": [_item_json(item) for item in self.task_queues],
+            "consumers": [_item_json(item) for item in self.consumers],
+            "leader": self.leader,
+        }
+
+    @classmethod
+    def from_json(cls, data: object) -> Hosting:
+        """What ``as_json`` made; items that do not read are skipped, unknown keys ignored."""
+        if not isinstance(data, dict):
+            return cls()
+        return cls(
+            services=_items(data.get("services"), HostedService),
+            periodic=_items(data.get("periodic"), HostedPeriodic),
+            task_queues=_items(data.get("task_queues"), HostedTaskQueue),
+            consumers=_items(data.get("consumers"), HostedConsumer),
+            leader=data.get("leader") is True,
+        )
+
+
+def _item_json(item: object) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for f in fields(item):  # type: ignore[arg-type]
+        value = getattr(item, f.name)
+        out[f.name] = value.isoformat() if isinstance(value, dt.datetime) else value
+    return out
+
+
+def _read_value(kind: str, value: object) -> tuple[bool, object]:
+    """``(read, value)`` for a field annotated ``kind`` (the annotation's text)."""
+    if value is None:
+        return kind.endswith("| None"), None
+    base = kind.removesuffix(" | None")
+    if base == "str":
+        return isinstance(value, str), value
+    if base == "bool":
+        return isinstance(value, bool), value
+    if base == "int":
+        return isinstance(value, int) and not isinstance(value, bool), value
+    if base == "dt.datetime" and isinstance(value, str):
+        try:
+            moment = dt.datetime.fromisoformat(value)
+        except ValueError:
+            return False, None
+        return moment.tzinfo is not None, moment
+    return False, None
+
+
+_Item = TypeVar("_Item")
+
+
+def _items(data: object, kind: type[_Item]) -> tuple[_Item, ...]:
+    if not isinstance(data, list):
+        return ()
+    found: list[_Item] = []
+    for entry in data:
+        if not isinstance(entry, dict):
+            continue
+        values: dict[str, object] = {}
+        for f in fields(kind):  # type: ignore[arg-type]
+            if f.name not in entry:
+                if f.default is MISSING:
+                    break
+                continue
+            read, value = _read_value(str(f.type), entry[f.name])
+            if not read:
+                break
+            values[f.name] = value
+        else:
+            found.append(kind(**values))
+    return tuple(found)
+
+
+@dataclass(frozen=True)
 class ServerInfo:
-    """A running server as its heartbeats describe it."""
+    """A running server as its heartbeats describe it: ``busy`` of its ``workers`` were
+    running a job, and ``hosting`` what else it ran, at its last heartbeat."""
 
     id: str
     hostname: str
@@ -64,6 +212,8 @@ class ServerInfo:
     workers: int
     started_at: dt.datetime
     heartbeat_at: dt.datetime
+    busy: int = 0
+    hosting: Hosting = field(default_factory=Hosting)
 
 
 @dataclass(frozen=True)

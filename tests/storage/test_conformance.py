@@ -10,7 +10,14 @@ import threading
 import pytest
 
 from backburner._clock import system_now
-from backburner._records import ServerInfo
+from backburner._records import (
+    HostedConsumer,
+    HostedPeriodic,
+    HostedService,
+    HostedTaskQueue,
+    Hosting,
+    ServerInfo,
+)
 from backburner._states import JobState
 from backburner.storage import Outcome, Storage
 
@@ -437,6 +444,41 @@ def test_server_rescue_requeues_jobs_of_dead_servers_only(storage: Storage) -> N
     assert storage.job_finish_many([succeed(ids[0], server_id="dead")]) == []
     [again] = storage.job_claim("alive", ["default"], 1, at(32))
     assert (again.id, again.attempt) == (ids[0], 2)
+
+
+HOSTING = Hosting(
+    services=(
+        HostedService("sync", "running"),
+        HostedService("feed", "failing", leader_only=True, restarts=3, last_error="OSError: <x>"),
+    ),
+    periodic=(
+        HostedPeriodic(
+            "cleanup",
+            "every 30 s",
+            last_run=at(1.25),
+            next_run=at(31.25),
+            last_outcome="failed",
+            last_error="ValueError: é",
+        ),
+        HostedPeriodic("nightly", "At 02:00 (Europe/Paris)", leader_only=True),
+    ),
+    task_queues=(HostedTaskQueue("orders", 3, 100, 1, 2, processed=7, failed=1, dropped=0),),
+    consumers=(HostedConsumer("emails", True, in_flight=2, processed=5, dead_lettered=1),),
+    leader=True,
+)
+
+
+def test_a_heartbeat_stores_busy_workers_and_hosting_and_the_next_replaces_them(
+    storage: Storage,
+) -> None:
+    first = dataclasses.replace(server("s1"), busy=3, hosting=HOSTING)
+    storage.server_heartbeat(first)
+    [listed] = storage.server_list()
+    assert dataclasses.replace(listed, heartbeat_at=T0) == first
+    later = dataclasses.replace(server("s1", heartbeat=at(2)), busy=0, hosting=Hosting())
+    storage.server_heartbeat(later)
+    [listed] = storage.server_list()
+    assert (listed.busy, listed.hosting) == (0, Hosting())
 
 
 def test_server_remove_requeues_its_jobs(storage: Storage) -> None:

@@ -367,6 +367,8 @@ def test_pipelined_statements_commit_together(store: PostgresStorage) -> None:
         "workers": info.workers,
         "started_at": info.started_at,
         "heartbeat_at": info.heartbeat_at,
+        "busy": info.busy,
+        "hosting": "{}",
     }
     with pytest.raises(psycopg.errors.DivisionByZero):
         store._atomic(("heartbeat", heartbeat), ("fail", {}))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import sqlite3
 import threading
@@ -11,12 +12,14 @@ from pathlib import Path
 import pytest
 
 from backburner import StorageError
+from backburner._records import Hosting
 from backburner._states import JobState
 from backburner.storage import open_storage
+from backburner.storage._sql import load_migrations
 from backburner.storage.sqlite import SQLiteStorage
 
 from .conftest import T0, at, new_job
-from .test_conformance import server, succeed
+from .test_conformance import HOSTING, server, succeed
 
 
 @pytest.fixture
@@ -190,3 +193,24 @@ def test_jobs_inserted_behind_the_counters_back_are_not_overwritten(
     raw.close()
     [after] = sqlite.job_insert_many([new_job()], T0)
     assert int(after) == int(first) + 2
+
+
+def test_a_file_from_before_server_hosting_keeps_its_servers_and_takes_reports(
+    tmp_path: Path,
+) -> None:
+    path = str(tmp_path / "jobs.db")
+    raw = sqlite3.connect(path, isolation_level=None)
+    for version, _name, script in load_migrations("backburner.storage.sqlite"):
+        if version < 8:
+            raw.executescript(script)
+            raw.execute(f"PRAGMA user_version = {version}")
+    raw.execute("INSERT INTO bb_servers VALUES ('old', 'host', 1, '[\"default\"]', 4, 0, 0)")
+    raw.close()
+    store = SQLiteStorage(path)
+    store.migrate()
+    [old] = store.server_list()
+    assert (old.id, old.workers, old.busy, old.hosting) == ("old", 4, 0, Hosting())
+    store.server_heartbeat(dataclasses.replace(server("old"), busy=2, hosting=HOSTING))
+    [old] = store.server_list()
+    assert (old.busy, old.hosting) == (2, HOSTING)
+    store.close()

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import threading
+from typing import Any
 
 import pytest
 from starlette.testclient import TestClient
@@ -233,6 +236,59 @@ def test_queues_servers_and_queue_pause_not_available(any_app: Backburner) -> No
     paused = client.post("api/queues/emails/pause", json={})
     assert paused.status_code == 501
     assert "not available yet" in paused.json()["error"]
+
+
+def test_servers_tell_their_busy_workers_and_what_they_host(any_app: Backburner) -> None:
+    client = TestClient(any_app.dashboard(), client=LOCAL)
+    started, release = threading.Event(), threading.Event()
+
+    @any_app.job(name="hold", queue="other")
+    def hold() -> None:
+        started.set()
+        release.wait(10)
+
+    @any_app.service(name="sync")
+    async def sync(stop: asyncio.Event) -> None:
+        await stop.wait()
+
+    any_app.task_queue("thumbs", capacity=5)
+    any_app.enqueue("hold")
+
+    def busy_server() -> dict[str, Any] | None:
+        listed = client.get("api/servers").json()["servers"]
+        return next((s for s in listed if s["busy"] == 1), None)
+
+    with any_app.start_server(queues=["other"], workers=3, server_timeout=1.0):
+        assert started.wait(10)
+        server = wait_until(busy_server, what="a server with a busy worker")
+        release.set()
+    assert (server["busy"], server["workers"]) == (1, 3)
+    assert server["hosting"] == {
+        "services": [
+            {
+                "name": "sync",
+                "state": "running",
+                "leader_only": False,
+                "restarts": 0,
+                "last_error": None,
+            }
+        ],
+        "periodic": [],
+        "task_queues": [
+            {
+                "name": "thumbs",
+                "size": 0,
+                "capacity": 5,
+                "busy": 0,
+                "concurrency": 1,
+                "processed": 0,
+                "failed": 0,
+                "dropped": 0,
+            }
+        ],
+        "consumers": [],
+        "leader": server["hosting"]["leader"],
+    }
 
 
 def test_bad_query_parameters_are_400(client: TestClient) -> None:

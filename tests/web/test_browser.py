@@ -5,6 +5,7 @@ Set ``BACKBURNER_SCREENSHOTS=docs/screenshots`` to refresh the documentation's s
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import os
 import socket
@@ -64,6 +65,15 @@ def served(tmp_path: Path) -> Iterator[tuple[Backburner, str]]:
         raise ValueError(f"order {order} was never charged")
 
     app.recurring.add_or_update("nightly-report", "emails.send", "0 3 * * *", args=["ops@x"])
+
+    @app.service(name="inventory-sync")
+    async def inventory_sync(stop: asyncio.Event) -> None:
+        await stop.wait()
+
+    @app.periodic(every=dt.timedelta(minutes=30), name="cache-cleanup")
+    def cache_cleanup() -> None: ...
+
+    app.task_queue("thumbnails", capacity=50, concurrency=2)
     port = _free_port()
     web = uvicorn.Server(
         uvicorn.Config(app.dashboard(), host="127.0.0.1", port=port, log_level="warning")
@@ -170,4 +180,56 @@ def test_every_page_and_the_main_actions(served: tuple[Backburner, str], tmp_pat
                 what="the bulk retry",
             )
         finally:
+            browser.close()
+
+
+def test_the_servers_page_shows_busy_workers_and_hosted_work_live_and_on_a_phone(
+    served: tuple[Backburner, str],
+) -> None:
+    app, base = served
+    release = threading.Event()
+
+    @app.job(name="reports.build", queue="default")
+    def build() -> None:
+        release.wait(20)
+
+    [server] = app.servers()
+    held = app.enqueue("reports.build")
+    wait_until(lambda: _state(app, held) is JobState.PROCESSING, what="the job to start")
+    busy = f"1/{server.workers} busy"
+    with playwright_sync.sync_playwright() as driver:
+        browser = driver.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            for scheme in ("light", "dark"):
+                page = browser.new_page(color_scheme=scheme, viewport={"width": 390, "height": 844})
+                page.goto(base + "/servers")
+                row = page.locator(f'tr.server[data-server="{server.id}"] td.workers')
+                # The first heartbeat after the claim may be a moment away: the page is live.
+                page.wait_for_function(
+                    "([id, text]) => document.querySelector("
+                    '`tr.server[data-server="${id}"] td.workers`).textContent.trim() === text',
+                    arg=[server.id, busy],
+                    timeout=10_000,
+                )
+                hosted = page.locator(f'tr.hosting[data-hosting="{server.id}"]')
+                service = hosted.locator("li.service", has_text="inventory-sync")
+                assert service.is_visible()
+                assert "running" in service.inner_text()
+                assert "every 1800 s" in hosted.locator("li.periodic").inner_text()
+                assert "0/50 waiting" in hosted.locator("li.task-queue").inner_text()
+                # One column on a phone: nothing wider than the screen.
+                width = page.evaluate("document.documentElement.scrollWidth")
+                assert width <= 390, width
+                assert row.is_visible()
+                page.close()
+            page = browser.new_page()
+            page.goto(base + "/servers")
+            release.set()
+            app.jobs.wait(held, timeout=10)
+            page.wait_for_selector(
+                f'tr.server[data-server="{server.id}"] td.workers:text("0/{server.workers} busy")',
+                timeout=10_000,
+            )
+        finally:
+            release.set()
             browser.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pytest
@@ -9,7 +10,15 @@ from starlette.applications import Starlette
 from starlette.routing import Mount
 from starlette.testclient import TestClient
 
-from backburner import Backburner
+from backburner import (
+    Backburner,
+    HostedConsumer,
+    HostedPeriodic,
+    HostedService,
+    HostedTaskQueue,
+    Hosting,
+    ServerInfo,
+)
 from backburner.web._snapshot import cache_for
 from tests.web.conftest import LOCAL, failed_job
 
@@ -46,6 +55,35 @@ def test_a_script_argument_shows_as_text(client: TestClient, app: Backburner) ->
         assert SCRIPT not in page, path
         assert "&lt;script&gt;" in page, path
     assert "<b>bad</b>" not in client.get(f"jobs/{failed}").text
+
+
+def test_the_servers_page_shows_busy_workers_and_what_each_server_hosts_escaped(
+    client: TestClient, app: Backburner
+) -> None:
+    now = dt.datetime.now(dt.UTC)
+    hosting = Hosting(
+        services=(HostedService(SCRIPT, "failing", restarts=2, last_error=f"OSError: {SCRIPT}"),),
+        periodic=(HostedPeriodic("tick", "every 30 s", last_run=now, last_outcome="failed"),),
+        task_queues=(HostedTaskQueue("thumbs", 1, 5, 1, 2, processed=3),),
+        consumers=(HostedConsumer("emails", True, in_flight=2, dead_lettered=4),),
+        leader=True,
+    )
+    app.engine.server_heartbeat(
+        ServerInfo("h:1:a", "h", 1, ("default",), 4, now, now, busy=3, hosting=hosting)
+    )
+    app.engine.server_heartbeat(ServerInfo("h:2:b", "h", 2, ("default",), 2, now, now))
+    page = client.get("servers").text
+    assert SCRIPT not in page
+    assert "&lt;script&gt;" in page
+    assert '<span class="busy">3</span>/<span class="total">4</span> busy' in page
+    assert '<span class="busy">0</span>/<span class="total">2</span> busy' in page
+    assert page.count('class="hosting') == 1  # the server hosting nothing gets no row
+    assert "failing, backing off" in page
+    assert "2 restarts" in page
+    assert "every 30 s" in page
+    assert "1/5 waiting · 1/2 busy · 3 processed" in page
+    assert "2 in flight · 0 processed · 0 failed · 4 dead-lettered" in page
+    assert ">leader<" in page
 
 
 def test_an_unknown_job_page_is_404(client: TestClient) -> None:

@@ -11,7 +11,16 @@ from hypothesis import HealthCheck, settings
 from schemathesis import Case
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
-from backburner import Backburner, Retry
+from backburner import (
+    Backburner,
+    HostedConsumer,
+    HostedPeriodic,
+    HostedService,
+    HostedTaskQueue,
+    Hosting,
+    Retry,
+    ServerInfo,
+)
 
 app = Backburner("memory://")
 
@@ -30,6 +39,32 @@ for n in range(3):
     app.enqueue("send", f"{n}@example.com", user_id=n)
 app.schedule("boom", dt.timedelta(hours=1))
 app.recurring.add_or_update("nightly", "send", "0 3 * * *")
+# A server's row with every part of a hosting report, so that api/servers is checked too.
+_now = dt.datetime.now(dt.UTC)
+app.engine.server_heartbeat(
+    ServerInfo(
+        "host:1:abc",
+        "host",
+        1,
+        ("default",),
+        4,
+        _now,
+        _now,
+        busy=2,
+        hosting=Hosting(
+            services=(HostedService("sync", "failing", restarts=2, last_error="OSError: gone"),),
+            periodic=(
+                HostedPeriodic(
+                    "tick", "every 30 s", last_run=_now, next_run=_now, last_outcome="failed"
+                ),
+                HostedPeriodic("nightly", "At 02:00 (Europe/Paris)", leader_only=True),
+            ),
+            task_queues=(HostedTaskQueue("thumbs", 1, 5, 1, 2, processed=3),),
+            consumers=(HostedConsumer("emails", False, last_error="ConnectionError: refused"),),
+            leader=True,
+        ),
+    )
+)
 
 # Full access from the test client's peer: the fuzzing is of the API, not of the guard.
 schema = schemathesis.openapi.from_asgi(

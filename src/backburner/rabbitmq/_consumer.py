@@ -34,11 +34,12 @@ import aio_pika
 from aio_pika.abc import AbstractIncomingMessage
 from aiormq.abc import DeliveredMessage
 
+from .._records import HostedConsumer
 from ..server._services import Service
 from . import _messages
 from ._body import BodyError, Decoder
 from ._options import REASON_FAILED, REASON_UNDECODABLE, ConsumerOptions, deliveries_of
-from ._status import ConsumerStatus, Outcome, StatusBoard
+from ._status import ConsumerStatus, Outcome, StatusBoard, consumer_report
 from ._topology import Topology, declare
 
 log = logging.getLogger("backburner.rabbitmq")
@@ -100,7 +101,11 @@ class Consumer:
         async def run(stop: asyncio.Event) -> None:
             await self.run(stop, grace)
 
-        return Service(self.name, run, grace=grace + CONNECT_TIMEOUT)
+        return Service(self.name, run, grace=grace + CONNECT_TIMEOUT, report=self.report)
+
+    def report(self) -> HostedConsumer:
+        """This consumer's part of a server's heartbeat."""
+        return consumer_report(self._board.read())
 
     # --- connecting, and again -----------------------------------------------------
 

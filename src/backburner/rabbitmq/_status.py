@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from typing import Literal
 
 from .._clock import utcnow
+from .._records import HostedConsumer
+from ..server._report import short
 
 DURATION_BUCKETS = (0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 """Upper bounds, in seconds, of the handler duration histogram."""
@@ -49,6 +51,19 @@ class ConsumerStatus:
     duration_buckets: tuple[int, ...] = (0,) * len(DURATION_BUCKETS)
     duration_count: int = 0
     duration_sum: float = 0.0
+
+
+def consumer_report(status: ConsumerStatus) -> HostedConsumer:
+    """A consumer's part of its server's heartbeat."""
+    return HostedConsumer(
+        queue=status.queue,
+        connected=status.connected,
+        in_flight=status.in_flight,
+        processed=status.processed,
+        failed=status.failed,
+        dead_lettered=status.dead_lettered,
+        last_error=short(status.last_error),
+    )
 
 
 class StatusBoard:

@@ -22,6 +22,8 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from .._cron import CronSchedule, parse_cron, resolve_timezone
+from .._records import HostedPeriodic
+from ._report import periodic_report
 from ._services import Restart, Service
 
 log = logging.getLogger("backburner.periodic")
@@ -33,7 +35,8 @@ MAX_BACKOFF = 300.0
 @dataclass(frozen=True)
 class PeriodicStatus:
     """How a periodic function is doing. ``running_since``: the start of the run going on
-    now, if any; ``stuck``: that run has lasted over ``stuck_after`` intervals."""
+    now, if any; ``stuck``: that run has lasted over ``stuck_after`` intervals;
+    ``next_run_at``: when the next run is due, while a server waits for it."""
 
     name: str
     schedule: str
@@ -47,6 +50,7 @@ class PeriodicStatus:
     last_error: str | None = None
     running_since: dt.datetime | None = None
     stuck: bool = False
+    next_run_at: dt.datetime | None = None
 
 
 class Periodic:
@@ -83,11 +87,20 @@ class Periodic:
         self.leader_only = leader_only
         self.is_async = inspect.iscoroutinefunction(func)
         schedule = f"every {seconds:g} s" if seconds is not None else f"cron {cron} ({self._tz})"
+        self._words = (
+            schedule
+            if self._cron is None
+            else f"{self._cron.describe()} ({self._tz})".replace(" (UTC)", " UTC")
+        )
         self._status = PeriodicStatus(name, schedule, leader_only)
         self._started_mono: float | None = None
         self._lock = threading.Lock()
         self.service = Service(
-            name, self._run_async if self.is_async else self._run_sync, leader_only, restart
+            name,
+            self._run_async if self.is_async else self._run_sync,
+            leader_only,
+            restart,
+            report=self.report,
         )
 
     # --- when ------------------------------------------------------------------------
@@ -125,6 +138,16 @@ class Periodic:
             status = replace(status, stuck=stuck)
         return status
 
+    def report(self) -> HostedPeriodic:
+        """This function's part of a server's heartbeat."""
+        return periodic_report(self.status(), self._words)
+
+    def _waiting(self) -> float:
+        """The seconds to wait for the next run, noted as its time."""
+        delay = self._delay()
+        self._set(next_run_at=dt.datetime.now(dt.UTC) + dt.timedelta(seconds=delay))
+        return delay
+
     def _set(self, **changes: Any) -> None:
         with self._lock:
             self._status = replace(self._status, **changes)
@@ -132,7 +155,9 @@ class Periodic:
     def _starting(self) -> None:
         with self._lock:
             self._started_mono = time.monotonic()
-            self._status = replace(self._status, running_since=dt.datetime.now(dt.UTC))
+            self._status = replace(
+                self._status, running_since=dt.datetime.now(dt.UTC), next_run_at=None
+            )
 
     def _ended(self, error: BaseException | None) -> None:
         with self._lock:
@@ -170,28 +195,34 @@ class Periodic:
     # --- the loops -------------------------------------------------------------------
 
     async def _run_async(self, stop: asyncio.Event) -> None:
-        while True:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), self._delay())
-            if stop.is_set():
-                return
-            self._starting()
-            try:
-                await self.func()
-            except asyncio.CancelledError:
-                self._ended(None)
-                raise
-            except Exception as error:
-                self._ended(error)
-            else:
-                self._ended(None)
+        try:
+            while True:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), self._waiting())
+                if stop.is_set():
+                    return
+                self._starting()
+                try:
+                    await self.func()
+                except asyncio.CancelledError:
+                    self._ended(None)
+                    raise
+                except Exception as error:
+                    self._ended(error)
+                else:
+                    self._ended(None)
+        finally:
+            self._set(next_run_at=None)
 
     def _run_sync(self, stop: threading.Event) -> None:
-        while not stop.wait(self._delay()):
-            self._starting()
-            try:
-                self.func()
-            except Exception as error:
-                self._ended(error)
-            else:
-                self._ended(None)
+        try:
+            while not stop.wait(self._waiting()):
+                self._starting()
+                try:
+                    self.func()
+                except Exception as error:
+                    self._ended(error)
+                else:
+                    self._ended(None)
+        finally:
+            self._set(next_run_at=None)

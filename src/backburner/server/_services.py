@@ -26,11 +26,12 @@ import logging
 import threading
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Literal
 
 from .._clock import utcnow
 from .._context import set_current_service
+from .._records import HostedConsumer, HostedPeriodic, HostedTaskQueue
 
 if TYPE_CHECKING:
     from .._engine import Engine
@@ -41,6 +42,7 @@ Restart = Literal["always", "never"]
 ServiceState = Literal["running", "failing", "stopped"]
 AsyncRun = Callable[[asyncio.Event], Awaitable[None]]
 SyncRun = Callable[[threading.Event], None]
+Report = Callable[[], HostedPeriodic | HostedTaskQueue | HostedConsumer]
 
 LEADER_LEASE = "leader"
 
@@ -55,7 +57,9 @@ class Service:
     of the fleet at a time. ``restart``: ``"always"`` restarts it after a crash, waiting
     ``backoff`` seconds doubled after each crash up to ``max_backoff`` (back to ``backoff``
     once a run has lasted ``healthy_after`` seconds); ``"never"`` stops the server.
-    ``grace``: seconds it gets to return once asked to stop.
+    ``grace``: seconds it gets to return once asked to stop. ``report``: what the
+    server's heartbeat tells of it instead of its bare status (a periodic function, a task
+    queue, a consumer), read from the heartbeat's thread.
     """
 
     name: str
@@ -66,6 +70,7 @@ class Service:
     backoff: float = 1.0
     max_backoff: float = 60.0
     healthy_after: float = 60.0
+    report: Report | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         if not self.name:
@@ -302,6 +307,10 @@ class Services:
 
     def statuses(self) -> list[ServiceStatus]:
         return [entry.status() for entry in self._entries]
+
+    def described(self) -> list[tuple[Service, ServiceStatus]]:
+        """Each service with its status, in the order they start."""
+        return [(entry.service, entry.status()) for entry in self._entries]
 
     @property
     def leading(self) -> bool:

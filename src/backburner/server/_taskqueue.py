@@ -26,6 +26,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from .._records import HostedTaskQueue
+from ._report import task_queue_report
 from ._services import Service
 from ._threads import DaemonThreadPool
 
@@ -123,7 +125,9 @@ class TaskQueue:
         self.grace = grace
         # Grace for the service a little over the drain's, so that the drain can log what it
         # dropped before the server cancels it.
-        self.service = Service(f"task-queue:{name}", self._serve, grace=grace + 1.0)
+        self.service = Service(
+            f"task-queue:{name}", self._serve, grace=grace + 1.0, report=self.report
+        )
         self._lock = threading.Lock()
         self._space = threading.Condition(self._lock)  # notified when a task is taken
         self._tasks: collections.deque[_Task] = collections.deque()
@@ -196,6 +200,10 @@ class TaskQueue:
                 durations=Histogram(list(self._durations.counts), self._durations.total),
                 waits=Histogram(list(self._waits.counts), self._waits.total),
             )
+
+    def report(self) -> HostedTaskQueue:
+        """This queue's part of a server's heartbeat."""
+        return task_queue_report(self.status())
 
     def __len__(self) -> int:
         with self._lock:

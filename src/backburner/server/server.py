@@ -39,6 +39,7 @@ from ..storage import ClaimedJob, ClaimPort, Outcome
 from ..storage._url import StorageError
 from . import _eventloop
 from ._emit import emit_outcomes, started_event
+from ._report import hosting
 from ._services import Service, ServiceCrashed, Services, ServiceStatus
 from ._threads import DaemonThreadPool
 from .maintenance import Maintenance
@@ -155,11 +156,14 @@ class Server:
         """Final outcomes recorded and not yet added to storage (by the heartbeat)."""
         self._services = Services(self.id, engine)
         self._services.on_fatal = self.request_stop
+        self._upkeep: set[str] = set()  # its own services, left out of its heartbeat's report
         for service in self.maintenance.services(staging=Service("schedule", self._schedule_loop)):
             self._services.add(service)
+            self._upkeep.add(service.name)
         self.jobs_started = 0
 
     def info(self) -> ServerInfo:
+        """This server as its heartbeat stores it: a snapshot, from any thread."""
         return ServerInfo(
             id=self.id,
             hostname=socket.gethostname(),
@@ -168,6 +172,8 @@ class Server:
             workers=self.options.workers,
             started_at=self.started_at,
             heartbeat_at=utcnow(),
+            busy=self._busy,
+            hosting=hosting(self._services.described(), upkeep=self._upkeep, leader=self.leading),
         )
 
     # --- called from any thread ------------------------------------------------------

@@ -148,7 +148,9 @@ def server(info: ServerInfo, stale: bool) -> dict[str, Any]:
         "pid": info.pid,
         "queues": list(info.queues),
         "workers": info.workers,
+        "busy": info.busy,
         "started_at": iso(info.started_at),
         "heartbeat_at": iso(info.heartbeat_at),
         "stale": stale,
+        "hosting": info.hosting.as_json(),
     }

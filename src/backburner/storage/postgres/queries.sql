@@ -429,17 +429,19 @@ pruned AS (
 SELECT (SELECT count(*) FROM pruned), (SELECT count(*) FROM notified);
 
 -- name: heartbeat
-INSERT INTO {schema}.bb_servers (id, hostname, pid, queues, workers, started_at, heartbeat_at)
+INSERT INTO {schema}.bb_servers
+    (id, hostname, pid, queues, workers, started_at, heartbeat_at, busy, hosting)
 VALUES (%(id)s::text, %(hostname)s::text, %(pid)s, %(queues)b::text[], %(workers)s,
-        %(started_at)s, %(heartbeat_at)s)
+        %(started_at)s, %(heartbeat_at)s, %(busy)s, %(hosting)s::jsonb)
 ON CONFLICT (id) DO UPDATE SET heartbeat_at = excluded.heartbeat_at,
-                               queues = excluded.queues, workers = excluded.workers;
+                               queues = excluded.queues, workers = excluded.workers,
+                               busy = excluded.busy, hosting = excluded.hosting;
 
 -- name: remove_server
 DELETE FROM {schema}.bb_servers WHERE id = %(server_id)s::text;
 
 -- name: list_servers
-SELECT id, hostname, pid, queues, workers, started_at, heartbeat_at
+SELECT id, hostname, pid, queues, workers, started_at, heartbeat_at, busy, hosting
 FROM {schema}.bb_servers ORDER BY started_at, id;
 
 -- name: requeue_processing

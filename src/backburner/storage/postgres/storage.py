@@ -10,6 +10,7 @@ with NOTIFY on ``<schema>_backburner``.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -18,7 +19,7 @@ from typing import Any
 import psycopg
 
 from ... import _reasons
-from ..._records import Job, ServerInfo
+from ..._records import Hosting, Job, ServerInfo
 from ..._states import JobState
 from .. import _rows
 from .._ports import ThreadedPort
@@ -295,6 +296,8 @@ class PostgresStorage(RecurringVerbs, ReadVerbs, ThroughputVerbs):
                 "workers": server.workers,
                 "started_at": server.started_at,
                 "heartbeat_at": written,
+                "busy": server.busy,
+                "hosting": json.dumps(server.hosting.as_json()),
             }
             conn.execute(self._q["heartbeat"], params)
 
@@ -320,6 +323,8 @@ class PostgresStorage(RecurringVerbs, ReadVerbs, ThroughputVerbs):
                 workers=r[4],
                 started_at=r[5],
                 heartbeat_at=r[6],
+                busy=r[7],
+                hosting=Hosting.from_json(r[8]),
             )
             for r in self._run("list_servers")
         ]

@@ -174,16 +174,19 @@ SELECT id, attempt, started_at FROM bb_jobs WHERE state = 'processing' AND serve
 DELETE FROM bb_jobs WHERE id IN (SELECT value FROM json_each(?));
 
 -- name: heartbeat
-INSERT INTO bb_servers (id, hostname, pid, queues, workers, started_at, heartbeat_at)
-VALUES (?, ?, ?, ?, ?, ?, ?)
+INSERT INTO bb_servers
+    (id, hostname, pid, queues, workers, started_at, heartbeat_at, busy, hosting)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (id) DO UPDATE SET heartbeat_at = excluded.heartbeat_at,
-                               queues = excluded.queues, workers = excluded.workers;
+                               queues = excluded.queues, workers = excluded.workers,
+                               busy = excluded.busy, hosting = excluded.hosting;
 
 -- name: remove_server
 DELETE FROM bb_servers WHERE id = ?;
 
 -- name: list_servers
-SELECT * FROM bb_servers ORDER BY started_at;
+SELECT id, hostname, pid, queues, workers, started_at, heartbeat_at, busy, hosting
+FROM bb_servers ORDER BY started_at;
 
 -- name: dead_servers
 -- ?2 is the caller's id: a server never rescues itself.

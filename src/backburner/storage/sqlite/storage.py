@@ -21,6 +21,7 @@ from typing import Any
 from ... import _reasons
 from ..._records import (
     CountCell,
+    Hosting,
     Job,
     JobPage,
     JobSummary,
@@ -419,6 +420,8 @@ class SQLiteStorage:
                     server.workers,
                     _ts(server.started_at),
                     _ts(written),
+                    server.busy,
+                    json.dumps(server.hosting.as_json()),
                 ),
             )
 
@@ -440,6 +443,8 @@ class SQLiteStorage:
                 workers=r[4],
                 started_at=dt.datetime.fromtimestamp(r[5], UTC),
                 heartbeat_at=dt.datetime.fromtimestamp(r[6], UTC),
+                busy=r[7],
+                hosting=_hosting(r[8]),
             )
             for r in rows
         ]
@@ -630,6 +635,13 @@ class SQLiteStorage:
                 parents = dict.fromkeys(deleted, JobState.DELETED)
                 self._release_children(conn, parents, action.now)
             return len(deleted)
+
+
+def _hosting(text: str) -> Hosting:
+    try:
+        return Hosting.from_json(json.loads(text))
+    except ValueError:  # a row written by hand: no report rather than no server list
+        return Hosting()
 
 
 def _statements(script: str) -> Iterator[str]:
