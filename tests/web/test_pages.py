@@ -144,6 +144,16 @@ def test_metrics_are_prometheus_text(client: TestClient, app: Backburner) -> Non
     assert "job_id" not in text
 
 
+def test_metrics_count_the_workers_and_the_busy_ones_of_live_servers(app: Backburner) -> None:
+    now = dt.datetime.now(dt.UTC)
+    app.engine.server_heartbeat(ServerInfo("h:1:a", "h", 1, ("default",), 4, now, now, busy=3))
+    app.engine.server_heartbeat(ServerInfo("h:2:b", "h", 2, ("default",), 2, now, now, busy=1))
+    text = TestClient(app.dashboard(), client=LOCAL).get("metrics").text
+    assert "backburner_servers_alive 2.0" in text
+    assert "backburner_workers 6.0" in text
+    assert "backburner_workers_busy 4.0" in text
+
+
 @pytest.mark.parametrize("path", ["api/stats", "metrics", ""])
 def test_viewers_share_one_read_a_second(app: Backburner, path: str) -> None:
     cache_for(app)._max_age = 60.0  # a slow machine must not pass the second between reads

@@ -212,6 +212,11 @@ class _SnapshotCollector(Collector):
             value=sum(s.workers for s in alive),
         )
         yield GaugeMetricFamily(
+            "backburner_workers_busy",
+            "Workers of the live servers running a job, as of their last heartbeat.",
+            value=sum(s.busy for s in alive),
+        )
+        yield GaugeMetricFamily(
             "backburner_recurring_jobs", "Recurring jobs stored.", value=snap.recurring
         )
 
