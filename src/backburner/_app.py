@@ -23,7 +23,8 @@ from ._lifespan import Lifespan, lifespan
 from ._logging import JobLines
 from ._manage import JobManager
 from ._names import check_name
-from ._records import QueueInfo, ServerInfo, Stats
+from ._queues import QueueManager
+from ._records import ServerInfo, Stats
 from ._recurring import RecurringManager
 from ._redact import RedactRule, normalize
 from ._retry import Retry
@@ -126,6 +127,8 @@ class Backburner:
         self._client = Client(self.engine)
         self.jobs = JobManager(self.engine)
         self.recurring = RecurringManager(self._resolve, self.engine)
+        self.queues = QueueManager(self.engine)
+        """The queues, and pausing them: ``app.queues()``, ``app.queues.pause("emails")``."""
 
     def __repr__(self) -> str:
         return f"Backburner({self.storage_url!r})"
@@ -321,16 +324,6 @@ class Backburner:
         [('web-1', ('default',), 10)]
         """
         return self.engine.servers(self.settings.server.server_timeout)
-
-    def queues(self) -> list[QueueInfo]:
-        """Every queue that holds jobs, by name: how many are enqueued, processing and
-        scheduled (exact up to 10,000 each, estimated above), and how long the oldest
-        enqueued job has been ready to run.
-
-        >>> [(q.name, q.enqueued.count, q.oldest_waiting) for q in app.queues()]
-        [('default', 3, datetime.timedelta(seconds=2, microseconds=410000)), ('emails', 0, None)]
-        """
-        return self.engine.queues()
 
     def dashboard(
         self,
@@ -768,7 +761,8 @@ class Backburner:
         """For tests: run, in a server of this process, every job ready now and every job
         they make ready (continuations, jobs they enqueue), until none is left; the ids of
         the jobs that reached a final state meanwhile, in that order. Scheduled jobs and
-        retries wait for their time. ``TimeoutError`` after ``timeout`` seconds.
+        retries wait for their time, and the jobs of paused queues until they are resumed.
+        ``TimeoutError`` after ``timeout`` seconds.
 
         >>> send_welcome.enqueue("ann@example.com")
         >>> [job_id] = app.drain()
@@ -787,16 +781,33 @@ class Backburner:
         try:
             with self.start_server(queues=sorted(queues)):
                 deadline = time.monotonic() + timeout
-                while (stats := self.stats()).enqueued or stats.processing:
+                while (left := self._undrained()) != (0, 0):
                     if time.monotonic() > deadline:
                         raise TimeoutError(
-                            f"jobs still enqueued ({stats.enqueued}) or processing "
-                            f"({stats.processing}) after {timeout} seconds"
+                            f"jobs still enqueued ({left[0]}) or processing "
+                            f"({left[1]}) after {timeout} seconds"
                         )
                     time.sleep(0.005)
         finally:
             unsubscribe()
         return finished
+
+    def _undrained(self) -> tuple[int, int]:
+        """Jobs enqueued (outside paused queues, whose jobs wait) and processing."""
+        paused = {pause.queue for pause in self.queues.paused()}
+        if not paused:
+            stats = self.stats()
+            return stats.enqueued, stats.processing
+        counts = self.jobs.counts(state=[JobState.ENQUEUED, JobState.PROCESSING])
+        enqueued = sum(
+            cell.count
+            for (queue, state), cell in counts.items()
+            if state is JobState.ENQUEUED and queue not in paused
+        )
+        processing = sum(
+            cell.count for (_, state), cell in counts.items() if state is JobState.PROCESSING
+        )
+        return enqueued, processing
 
     def run_server(
         self,

@@ -19,6 +19,8 @@ from ._events import (
     JobDeleted,
     JobEnqueued,
     JobRequeued,
+    QueuePaused,
+    QueueResumed,
     RecurringEnqueued,
 )
 from ._records import (
@@ -27,6 +29,7 @@ from ._records import (
     JobPage,
     JobSummary,
     QueueInfo,
+    QueuePause,
     RecurringJob,
     ServerInfo,
     ThroughputCount,
@@ -201,6 +204,29 @@ class Engine:
                     self.events.emit(RecurringEnqueued(record.id, job_id, job.run_at))
         return ids or []
 
+    # --- paused queues ------------------------------------------------------------------
+    # The claim itself leaves paused queues out (in SQL on the databases), so a pause
+    # holds from every server's next claim on, and a resume needs only a wake-up.
+
+    def queue_pause(self, queue: str, reason: str = _reasons.QUEUE_PAUSED) -> bool:
+        """Pause a queue; False when it was paused already (the first pause stays)."""
+        done = self._storage().queue_pause(queue, self.now(), reason)
+        if done and self.events.wants(QueuePaused):
+            self.events.emit(QueuePaused(queue, reason))
+        return done
+
+    def queue_resume(self, queue: str, reason: str = _reasons.QUEUE_RESUMED) -> bool:
+        """Resume a paused queue and wake its servers; False when it was not paused."""
+        done = self._storage().queue_resume(queue)
+        if done:
+            self._wake(queue)
+            if self.events.wants(QueueResumed):
+                self.events.emit(QueueResumed(queue, reason))
+        return done
+
+    def queue_pauses(self) -> list[QueuePause]:
+        return self._storage().queue_pauses()
+
     # --- the app's overviews -----------------------------------------------------------
 
     def servers(self, server_timeout: float | None) -> list[ServerInfo]:
@@ -217,11 +243,12 @@ class Engine:
         return self._storage().job_counts()
 
     def queues(self) -> list[QueueInfo]:
-        """Every queue that holds jobs: see ``Backburner.queues()``."""
+        """Every queue that holds jobs or is paused: see ``app.queues.list()``."""
         storage = self._storage()
         cells = storage.job_count_cells(CountQuery(states=_WAITING))
         oldest = storage.queue_oldest_enqueued()
-        names = sorted(set(storage.queue_names(NamesQuery())) | {q for q, _ in cells})
+        pauses = {p.queue: p for p in storage.queue_pauses()}
+        names = sorted(set(storage.queue_names(NamesQuery())) | {q for q, _ in cells} | set(pauses))
         now = self._clock()
         return [
             QueueInfo(
@@ -232,6 +259,7 @@ class Engine:
                 oldest_waiting=(
                     max(now - oldest[name], dt.timedelta(0)) if name in oldest else None
                 ),
+                pause=pauses.get(name),
             )
             for name in names
         ]

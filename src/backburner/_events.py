@@ -103,6 +103,22 @@ class JobDeleted(Event):
 
 
 @dataclass(frozen=True, slots=True)
+class QueuePaused(Event):
+    """A queue was paused by ``app.queues.pause()``: servers claim none of its jobs."""
+
+    queue: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class QueueResumed(Event):
+    """A paused queue was resumed by ``app.queues.resume()``."""
+
+    queue: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
 class ServerStarted(Event):
     """A server started taking jobs."""
 
@@ -217,6 +233,8 @@ _KINDS: tuple[type[Event], ...] = (
     JobFailed,
     JobRequeued,
     JobDeleted,
+    QueuePaused,
+    QueueResumed,
     ServerStarted,
     ServerStopped,
     RecurringEnqueued,

@@ -13,6 +13,10 @@ REQUEUED = "requeued"
 """A job run again by hand (``app.jobs.requeue``)."""
 DELETED = "deleted"
 """A job deleted by hand (``app.jobs.delete``)."""
+QUEUE_PAUSED = "paused by hand"
+"""A queue paused by hand (``app.queues.pause``), kept with the pause."""
+QUEUE_RESUMED = "resumed by hand"
+"""A queue resumed by hand (``app.queues.resume``), told in its ``QueueResumed`` event."""
 
 
 def due_at(run_at: dt.datetime) -> str:

@@ -316,6 +316,22 @@ class QueueInfo:
     scheduled: CountCell
     oldest_waiting: dt.timedelta | None = None
     """How long the queue's oldest enqueued job has been ready to run (None when empty)."""
+    pause: QueuePause | None = None
+    """Set while the queue is paused: servers claim none of its jobs."""
+
+    @property
+    def paused(self) -> bool:
+        """Whether servers are told to claim none of this queue's jobs."""
+        return self.pause is not None
+
+
+@dataclass(frozen=True)
+class QueuePause:
+    """A queue paused by hand (``app.queues.pause``): when, and the reason given (who)."""
+
+    queue: str
+    paused_at: dt.datetime
+    reason: str
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from . import _logging, _redact, _serialization
 from ._app import Backburner
 from ._loading import AppLoadError, load_app
 from ._manage import MAX_PAGE_SIZE
-from ._records import Job, RecurringJob
+from ._records import CountCell, Job, RecurringJob
 from ._settings import CONFIG_ENV, Layer, Settings, SettingsError, Source
 from ._states import JobState
 from .server._services import ServiceCrashed
@@ -450,6 +450,97 @@ def jobs_delete(app_spec: str | None, url: str | None, job_id: str) -> None:
     if not _open(app_spec, url).jobs.delete(job_id):
         raise click.ClickException(f"job {job_id} cannot be deleted (unknown, or deleted already)")
     click.echo(f"job {job_id} deleted")
+
+
+@main.group(invoke_without_command=True)
+@_app_options
+@click.option("--json", "as_json", is_flag=True, help="Print JSON lines.")
+@click.pass_context
+@_friendly
+def queues(ctx: click.Context, app_spec: str | None, url: str | None, as_json: bool) -> None:
+    """List queues (waiting, processing, scheduled, oldest waiting, paused); pause, resume."""
+    ctx.obj = {"app_spec": app_spec, "url": url}
+    if ctx.invoked_subcommand is not None:
+        return
+    listed = _open(app_spec, url).queues()
+    if as_json:
+        for q in listed:
+            click.echo(
+                json.dumps(
+                    {
+                        "name": q.name,
+                        "enqueued": q.enqueued.count,
+                        "processing": q.processing.count,
+                        "scheduled": q.scheduled.count,
+                        "exact": q.enqueued.exact and q.processing.exact and q.scheduled.exact,
+                        "oldest_waiting_seconds": None
+                        if q.oldest_waiting is None
+                        else q.oldest_waiting.total_seconds(),
+                        "paused": q.paused,
+                        "paused_at": None if q.pause is None else q.pause.paused_at.isoformat(),
+                        "pause_reason": None if q.pause is None else q.pause.reason,
+                    }
+                )
+            )
+        return
+    if not listed:
+        click.echo("no queue holds jobs, and none is paused")
+        return
+    width = max(len("queue"), *(len(q.name) for q in listed))
+    click.echo(
+        f"{'queue':<{width}}  {'waiting':>8}  {'processing':>10}  {'scheduled':>9}  "
+        f"{'oldest waiting':>14}  paused"
+    )
+    for q in listed:
+        oldest = "-" if q.oldest_waiting is None else f"{q.oldest_waiting.total_seconds():.1f}s"
+        paused = "-" if q.pause is None else f"paused since {_when(q.pause.paused_at)}"
+        click.echo(
+            f"{q.name:<{width}}  {_cell(q.enqueued):>8}  {_cell(q.processing):>10}  "
+            f"{_cell(q.scheduled):>9}  {oldest:>14}  {paused}"
+        )
+
+
+def _cell(cell: CountCell) -> str:
+    return f"{'' if cell.exact else '~'}{cell.count}"
+
+
+def _when(at: dt.datetime) -> str:
+    return at.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def _queue_app(ctx: click.Context, app_spec: str | None, url: str | None) -> Backburner:
+    """The app of the subcommand's options, else of those given to ``queues`` itself."""
+    given = ctx.obj or {}
+    return _open(app_spec or given.get("app_spec"), url or given.get("url"))
+
+
+@queues.command("pause")
+@_app_options
+@click.argument("name")
+@click.pass_context
+@_friendly
+def queues_pause(ctx: click.Context, app_spec: str | None, url: str | None, name: str) -> None:
+    """Stop servers from claiming a queue's jobs (it still takes new ones); survives restarts."""
+    app = _queue_app(ctx, app_spec, url)
+    if app.queues.pause(name, reason="paused from the command line"):
+        click.echo(f"queue {name} paused: servers take none of its jobs until it is resumed")
+        return
+    pause = next(p for p in app.queues.paused() if p.queue == name)
+    click.echo(f"queue {name} was paused already, since {_when(pause.paused_at)} ({pause.reason})")
+
+
+@queues.command("resume")
+@_app_options
+@click.argument("name")
+@click.pass_context
+@_friendly
+def queues_resume(ctx: click.Context, app_spec: str | None, url: str | None, name: str) -> None:
+    """Let servers claim a paused queue's jobs again."""
+    app = _queue_app(ctx, app_spec, url)
+    if app.queues.resume(name, reason="resumed from the command line"):
+        click.echo(f"queue {name} resumed")
+    else:
+        click.echo(f"queue {name} was not paused")
 
 
 @main.group()

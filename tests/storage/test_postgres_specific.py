@@ -86,6 +86,7 @@ def test_migrate_creates_the_schema_and_records_every_migration_in_order(schema:
             "bb_recurring",
             "bb_migrations",
             "bb_throughput",
+            "bb_queue_pauses",
         }
     finally:
         store.close()

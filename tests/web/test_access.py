@@ -68,6 +68,28 @@ def test_read_only_shows_but_refuses_and_hides_every_action(app: Backburner) -> 
     assert app.jobs.search(name="send").jobs == []
 
 
+def test_read_only_refuses_pausing_and_resuming_a_queue_and_hides_the_buttons(
+    app: Backburner,
+) -> None:
+    app.enqueue("send", "x")
+    app.queues.pause("paused-before")
+    full = TestClient(app.dashboard(), client=LOCAL).get("queues").text
+    assert "/api/queues/emails/pause" in full
+    assert "/api/queues/paused-before/resume" in full
+    client = TestClient(app.dashboard(read_only=True), client=LOCAL)
+    page = client.get("queues").text
+    assert "paused" in page
+    assert "/pause" not in page
+    assert "/resume" not in page
+    for answer in (
+        client.post("api/queues/emails/pause", json={}),
+        client.post("api/queues/paused-before/resume", json={}),
+    ):
+        assert answer.status_code == 403
+        assert "read-only" in answer.json()["error"]
+    assert [p.queue for p in app.queues.paused()] == ["paused-before"]
+
+
 def test_authorize_decides_access(app: Backburner) -> None:
     job_id = failed_job(app)
 

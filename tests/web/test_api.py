@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import re
 import threading
+import time
 from typing import Any
 
 import pytest
@@ -221,11 +223,12 @@ def test_recurring_list_trigger_pause_resume_remove(client: TestClient, app: Bac
     assert app.recurring.get("nightly") is None
 
 
-def test_queues_servers_and_queue_pause_not_available(any_app: Backburner) -> None:
+def test_queues_and_servers(any_app: Backburner) -> None:
     client = TestClient(any_app.dashboard(), client=LOCAL)
     any_app.enqueue("send", "x")
     [queue] = client.get("api/queues").json()["queues"]
-    assert (queue["name"], queue["enqueued"]) == ("emails", 1)
+    assert (queue["name"], queue["enqueued"], queue["paused"]) == ("emails", 1, False)
+    assert (queue["paused_at"], queue["pause_reason"]) == (None, None)
     with any_app.start_server(queues=["other"], server_timeout=1.5):
         servers = wait_until(
             lambda: client.get("api/servers").json()["servers"], what="the server listed"
@@ -233,9 +236,73 @@ def test_queues_servers_and_queue_pause_not_available(any_app: Backburner) -> No
         health = client.get("health").json()
     assert [s["stale"] for s in servers] == [False]
     assert health["checks"]["servers"]["count"] == 1
+
+
+def test_pause_and_resume_a_queue_name_the_dashboard_user(any_app: Backburner) -> None:
+    client = TestClient(
+        any_app.dashboard(authorize=lambda request: Grant(Access.FULL, "ann")), client=LOCAL
+    )
+    job_id = any_app.enqueue("send", "x")
     paused = client.post("api/queues/emails/pause", json={})
-    assert paused.status_code == 501
-    assert "not available yet" in paused.json()["error"]
+    assert paused.status_code == 200
+    assert paused.json() == {"name": "emails", "paused": True, "changed": True}
+    [queue] = client.get("api/queues").json()["queues"]  # at once, not a second later
+    assert queue["paused"] is True
+    assert queue["pause_reason"] == "paused from the dashboard by ann"
+    assert dt.datetime.fromisoformat(queue["paused_at"]).tzinfo is not None
+    [pause] = any_app.queues.paused()
+    assert (pause.queue, pause.reason) == ("emails", "paused from the dashboard by ann")
+
+    # Paused: a server of this queue leaves its job alone.
+    with any_app.start_server(queues=["emails"], server_timeout=1.5):
+        time.sleep(1.2)
+        assert any_app.jobs.get(job_id).state is JobState.ENQUEUED  # type: ignore[union-attr]
+        resumed = client.post("api/queues/emails/resume", json={})
+        assert resumed.json() == {"name": "emails", "paused": False, "changed": True}
+        assert any_app.jobs.wait(job_id, timeout=10).state is JobState.SUCCEEDED
+    [queue] = client.get("api/queues").json()["queues"]
+    assert queue["paused"] is False
+
+
+def test_pausing_is_idempotent_and_takes_a_queue_with_no_jobs(client: TestClient) -> None:
+    first = client.post("api/queues/nightly/pause", json={})
+    again = client.post("api/queues/nightly/pause", json={})
+    assert first.json() == {"name": "nightly", "paused": True, "changed": True}
+    assert again.status_code == 200
+    assert again.json() == {"name": "nightly", "paused": True, "changed": False}
+    [queue] = client.get("api/queues").json()["queues"]
+    assert (queue["name"], queue["enqueued"], queue["paused"]) == ("nightly", 0, True)
+    assert client.post("api/queues/nightly/resume", json={}).json()["changed"] is True
+    assert client.post("api/queues/nightly/resume", json={}).json() == {
+        "name": "nightly",
+        "paused": False,
+        "changed": False,
+    }
+    assert client.get("api/queues").json()["queues"] == []
+
+
+def test_a_queue_name_with_a_slash_can_be_paused(client: TestClient, app: Backburner) -> None:
+    answer = client.post("api/queues/team%2Femails/pause", json={})
+    assert answer.json() == {"name": "team/emails", "paused": True, "changed": True}
+    assert [p.queue for p in app.queues.paused()] == ["team/emails"]
+
+
+def test_queue_actions_refuse_unknown_verbs_bad_names_and_bad_bodies(
+    client: TestClient, app: Backburner
+) -> None:
+    unknown = client.post("api/queues/emails/drain", json={})
+    assert unknown.status_code == 404
+    assert unknown.json() == {"error": "no action 'drain': pause or resume"}
+    too_long = client.post(f"api/queues/{'q' * 201}/pause", json={})
+    assert too_long.status_code == 400
+    assert "at most 200 characters" in too_long.json()["error"]
+    bad_body = client.post(
+        "api/queues/emails/pause", content=b"[1]", headers={"Content-Type": "application/json"}
+    )
+    assert bad_body.status_code == 400
+    form = client.post("api/queues/emails/pause", data={"x": "1"})
+    assert form.status_code == 403
+    assert app.queues.paused() == []
 
 
 def test_servers_tell_their_busy_workers_and_what_they_host(any_app: Backburner) -> None:
@@ -302,7 +369,8 @@ def test_bad_query_parameters_are_400(client: TestClient) -> None:
 def test_the_openapi_document_lists_every_api_route(client: TestClient) -> None:
     document = client.get("api/openapi.json").json()
     routes = {
-        (route.path, method.lower())
+        # A converter ({name:path}, so that a queue name may hold a slash) is not OpenAPI's.
+        (re.sub(r"\{(\w+):\w+\}", r"{\1}", route.path), method.lower())
         for route in client.app.routes  # type: ignore[attr-defined]
         if route.path.startswith("/api/") and route.path != "/api/openapi.json"
         for method in route.methods - {"HEAD"}

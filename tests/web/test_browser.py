@@ -240,3 +240,46 @@ def test_the_servers_page_shows_busy_workers_and_hosted_work_live_and_on_a_phone
         finally:
             release.set()
             browser.close()
+
+
+def test_pause_and_resume_a_queue_on_the_queues_page(served: tuple[Backburner, str]) -> None:
+    app, base = served
+    app.jobs.wait(app.enqueue("emails.send", "first@example.com"), timeout=10)
+    with playwright_sync.sync_playwright() as driver:
+        browser = driver.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            page = browser.new_page()
+            asked: list[str] = []
+
+            def accept(dialog: Any) -> None:
+                asked.append(dialog.message)
+                dialog.accept()
+
+            page.on("dialog", accept)
+            page.goto(base + "/queues")
+            row = page.locator('tr[data-queue="emails"]')
+            assert row.locator("td").nth(5).inner_text() == "running"
+            row.get_by_role("button", name="Pause").click()
+            page.wait_for_selector(
+                'tr[data-queue="emails"].paused .badge:text("paused")', timeout=10_000
+            )
+            assert asked == [
+                "Pause queue emails? Servers will take none of its jobs until it is resumed."
+            ]
+            [pause] = app.queues.paused()
+            assert (pause.queue, pause.reason) == ("emails", "paused from the dashboard")
+
+            # The page's server takes no job of the paused queue, and the page says it waits.
+            held = app.enqueue("emails.send", "held@example.com")
+            page.wait_for_timeout(1500)
+            assert _state(app, held) is JobState.ENQUEUED
+            page.reload()
+            assert row.locator("td").nth(1).inner_text() == "1"
+
+            row.get_by_role("button", name="Resume").click()
+            page.wait_for_selector('tr[data-queue="emails"]:not(.paused)', timeout=10_000)
+            wait_until(lambda: _state(app, held) is JobState.SUCCEEDED, what="the held job to run")
+            assert app.queues.paused() == []
+            assert row.get_by_role("button", name="Pause").is_visible()
+        finally:
+            browser.close()

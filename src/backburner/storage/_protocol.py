@@ -25,6 +25,7 @@ from .._records import (
     Job,
     JobPage,
     JobSummary,
+    QueuePause,
     RecurringJob,
     ServerInfo,
     ThroughputCount,
@@ -291,8 +292,9 @@ class Storage(Protocol):
     ) -> list[ClaimedJob]:
         """Claim up to ``limit`` ENQUEUED jobs with ``run_at <= now`` and mark them PROCESSING.
 
-        Queues are served in the order given, FIFO by (run_at, id) within a queue. The
-        attempt counter goes up by one. No job is ever handed to two claims.
+        Queues are served in the order given, FIFO by (run_at, id) within a queue; paused
+        queues (``queue_pause``) are skipped. The attempt counter goes up by one. No job is
+        ever handed to two claims.
         """
 
     def job_finish_many(self, outcomes: Sequence[Outcome]) -> list[str]:
@@ -412,6 +414,25 @@ class Storage(Protocol):
 
     def recurring_record_trigger(self, recurring_id: str, job_id: str, at: dt.datetime) -> None:
         """Note a run started by hand: ``last_job_id`` and ``last_run`` change, not ``next_run``."""
+
+    # --- paused queues ------------------------------------------------------------------
+
+    def queue_pause(self, queue: str, at: dt.datetime, reason: str) -> bool:
+        """Pause the queue named ``queue`` (it need hold no job): ``job_claim`` takes none
+        of its jobs until it is resumed; inserting into it still works. True when it was
+        not paused; pausing again keeps the first pause's time and reason."""
+        ...
+
+    def queue_resume(self, queue: str) -> bool:
+        """Let ``job_claim`` take the queue's jobs again; True when it was paused.
+
+        Like a new job, a resume may wake servers in other processes (``listen``).
+        """
+        ...
+
+    def queue_pauses(self) -> list[QueuePause]:
+        """The paused queues, by name."""
+        ...
 
     # --- reading many jobs (dashboards) ----------------------------------------------
 

@@ -15,6 +15,7 @@ from .._records import (
     Job,
     JobPage,
     JobSummary,
+    QueuePause,
     RecurringJob,
     ServerInfo,
     ThroughputCount,
@@ -151,6 +152,7 @@ class MemoryStorage:
         self._ready: dict[str, list[tuple[dt.datetime, int]]] = {}
         self._recurring: dict[str, _Recurring] = {}
         self._throughput: dict[tuple[dt.datetime, str, JobState], int] = {}
+        self._paused: dict[str, QueuePause] = {}
 
     @property
     def capabilities(self) -> Capabilities:
@@ -308,6 +310,8 @@ class MemoryStorage:
         claimed: list[ClaimedJob] = []
         with self._lock:
             for queue in queues:
+                if queue in self._paused:
+                    continue
                 heap = self._ready.get(queue, [])
                 later: list[tuple[dt.datetime, int]] = []
                 while heap and len(claimed) < limit:
@@ -651,6 +655,21 @@ class MemoryStorage:
                 if hour >= since:
                     sums[(hour, state)] = sums.get((hour, state), 0) + n
         return [ThroughputCount(h, s, n) for (h, s), n in sorted(sums.items())]
+
+    def queue_pause(self, queue: str, at: dt.datetime, reason: str) -> bool:
+        with self._lock:
+            if queue in self._paused:
+                return False
+            self._paused[queue] = QueuePause(queue, at, reason)
+            return True
+
+    def queue_resume(self, queue: str) -> bool:
+        with self._lock:
+            return self._paused.pop(queue, None) is not None
+
+    def queue_pauses(self) -> list[QueuePause]:
+        with self._lock:
+            return [self._paused[name] for name in sorted(self._paused)]
 
     def throughput_prune(self, before: dt.datetime) -> int:
         with self._lock:

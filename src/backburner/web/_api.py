@@ -293,11 +293,19 @@ class Api:
         }
 
     def queue_action(self, request: Request, grant: Grant) -> Any:
-        if request.path_params["verb"] not in ("pause", "resume"):
-            raise ApiError(404, "no such action: pause or resume")
-        raise ApiError(
-            501, "pausing and resuming a queue is not available yet: servers cannot honour it"
-        )
+        name = request.path_params["name"]
+        verb = request.path_params["verb"]
+        if verb not in ("pause", "resume"):
+            raise ApiError(404, f"no action {verb!r:.40}: pause or resume")
+        json_body(request)  # a malformed body is refused, as for every action
+        queues = self.app.queues
+        if verb == "pause":
+            # A queue that holds no job yet can be paused: pausing names the queue.
+            changed = queues.pause(name, reason=reason("paused", grant))
+        else:
+            changed = queues.resume(name, reason=reason("resumed", grant))
+        self.cache.forget()  # the page reloaded next shows the pause at once
+        return {"name": name, "paused": verb == "pause", "changed": changed}
 
 
 def _when(body: dict[str, Any]) -> float | dt.datetime | None:

@@ -165,7 +165,7 @@ def create_dashboard(
         ("/api/recurring/{id}/{verb}", "POST", w(api.recurring_action, acts=True)),
         ("/api/recurring/{id}", "DELETE", w(api.recurring_action, acts=True)),
         ("/api/queues", "GET", w(api.queues)),
-        ("/api/queues/{name}/{verb}", "POST", w(api.queue_action, acts=True)),
+        ("/api/queues/{name:path}/{verb}", "POST", w(api.queue_action, acts=True)),
         ("/api/servers", "GET", w(api.servers)),
         ("/health", "GET", w(plain(health_endpoint(app)))),
         ("/health/live", "GET", w(plain(live_endpoint))),

@@ -18,9 +18,8 @@ def _errors(*codes: int) -> dict[str, Any]:
     words = {
         400: "Malformed request",
         403: "Refused: no access, read-only, or a possible cross-site request",
-        404: "Unknown id",
+        404: "Unknown id or action",
         409: "The job is not in a state that allows it",
-        501: "Not available yet",
     }
     return {str(code): _json(_ERROR, words[code]) for code in (403, *codes)}
 
@@ -169,6 +168,12 @@ _SCHEMAS: dict[str, Any] = {
             "scheduled": {"type": "integer"},
             "exact": {"type": "boolean"},
             "oldest_waiting_seconds": {"type": ["number", "null"]},
+            "paused": {"type": "boolean", "description": "Servers claim none of its jobs"},
+            "paused_at": _NTIME,
+            "pause_reason": {
+                **_NSTR,
+                "description": "Who paused it: 'paused from the dashboard by ann'",
+            },
         },
     },
     "Server": {
@@ -412,13 +417,27 @@ def _paths() -> dict[str, Any]:
         },
         **{
             f"/api/queues/{{name}}/{verb}": {
-                "post": {
-                    "summary": f"{verb.title()} a queue (not available yet: 501)",
-                    "parameters": [_path_param("name")],
-                    "responses": _errors(404, 501),
-                }
+                "post": _op(
+                    summary,
+                    _obj(name=_STR, paused={"type": "boolean"}, changed=changed),
+                    400,
+                    404,
+                    parameters=[_path_param("name")],
+                )
             }
-            for verb in ("pause", "resume")
+            for verb, summary, changed in (
+                (
+                    "pause",
+                    "Pause a queue: servers claim none of its jobs until it is resumed "
+                    "(it still takes new ones; a queue with no jobs yet can be paused)",
+                    {"type": "boolean", "description": "False when it was paused already"},
+                ),
+                (
+                    "resume",
+                    "Resume a paused queue: servers claim its jobs again",
+                    {"type": "boolean", "description": "False when it was not paused"},
+                ),
+            )
         },
         "/api/servers": {
             "get": _op(

@@ -138,6 +138,9 @@ def queue(info: QueueInfo) -> dict[str, Any]:
         "oldest_waiting_seconds": None
         if info.oldest_waiting is None
         else info.oldest_waiting.total_seconds(),
+        "paused": info.paused,
+        "paused_at": None if info.pause is None else iso(info.pause.paused_at),
+        "pause_reason": None if info.pause is None else info.pause.reason,
     }
 
 

@@ -62,6 +62,11 @@ class SnapshotCache:
                 self._read_at = time.monotonic()
             return self._snapshot
 
+    def forget(self) -> None:
+        """Read storage again on the next ``get()``: after an action changed what it shows."""
+        with self._lock:
+            self._snapshot = None
+
     def _read(self) -> Snapshot:
         app = self._app
         return Snapshot(

@@ -254,8 +254,10 @@ SELECT queue, count(*) FROM {schema}.bb_jobs WHERE state = 'enqueued' GROUP BY q
 -- claim before them. The setting holds for the whole transaction: never send a claim in
 -- one transaction with other writes.
 WITH queue AS (
+    -- A paused queue is left out here, before any of its rows is looked at or locked.
     SELECT name, position
     FROM unnest(%(queues)b::text[]) WITH ORDINALITY AS q(name, position)
+    WHERE NOT EXISTS (SELECT FROM {schema}.bb_queue_pauses p WHERE p.queue = q.name)
 ),
 picked AS (
     SELECT ready.id, q.position
@@ -575,3 +577,21 @@ GROUP BY hour, state ORDER BY hour, state;
 
 -- name: throughput_prune
 DELETE FROM {schema}.bb_throughput WHERE hour < %(before)s;
+
+-- name: queue_pause
+-- Pausing again keeps the first pause (its time and reason).
+INSERT INTO {schema}.bb_queue_pauses (queue, paused_at, reason)
+VALUES (%(queue)s::text, %(at)s, %(reason)s::text)
+ON CONFLICT (queue) DO NOTHING;
+
+-- name: queue_resume
+-- Servers listening hear of the queue as of a new job in it, and claim at once.
+WITH resumed AS (
+    DELETE FROM {schema}.bb_queue_pauses WHERE queue = %(queue)s::text RETURNING queue
+)
+SELECT count(*), (SELECT count(pg_notify(%(channel)s::text, queue)) FROM resumed
+                  WHERE %(channel)s::text IS NOT NULL)
+FROM resumed;
+
+-- name: queue_pauses
+SELECT queue, paused_at, reason FROM {schema}.bb_queue_pauses ORDER BY queue COLLATE "C";

@@ -33,6 +33,7 @@ from ._connections import Connection
 from ._insert import insert_jobs
 from ._listener import Listener
 from ._loop import LoopWrites
+from ._queues import QueueVerbs
 from ._read import ReadVerbs
 from ._recurring import RecurringVerbs
 from ._throughput import ThroughputVerbs
@@ -42,7 +43,7 @@ _OUTCOME_STATES = frozenset(
 )
 
 
-class PostgresStorage(RecurringVerbs, ReadVerbs, ThroughputVerbs):
+class PostgresStorage(RecurringVerbs, ReadVerbs, ThroughputVerbs, QueueVerbs):
     """Jobs in the tables of one PostgreSQL schema (created by ``migrate()`` if missing).
 
     Keyword options: ``schema`` (default "backburner"); ``pool_min_size`` and

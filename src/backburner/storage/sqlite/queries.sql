@@ -40,6 +40,7 @@ SET state = 'processing', server_id = ?1, attempt = attempt + 1, started_at = ?2
 WHERE id IN (
     SELECT id FROM bb_jobs
     WHERE state = 'enqueued' AND queue = ?3 AND run_at <= ?2
+      AND NOT EXISTS (SELECT 1 FROM bb_queue_pauses WHERE queue = ?3)
     ORDER BY run_at, id LIMIT ?4
 )
 RETURNING id, name, queue, args, kwargs, attempt, due_at, recurring_id, run_at;
@@ -260,3 +261,14 @@ GROUP BY hour, state ORDER BY hour, state;
 
 -- name: throughput_prune
 DELETE FROM bb_throughput WHERE hour < ?1;
+
+-- name: queue_pause
+-- Pausing again keeps the first pause (its time and reason).
+INSERT INTO bb_queue_pauses (queue, paused_at, reason) VALUES (?1, ?2, ?3)
+ON CONFLICT (queue) DO NOTHING;
+
+-- name: queue_resume
+DELETE FROM bb_queue_pauses WHERE queue = ?1;
+
+-- name: queue_pauses
+SELECT queue, paused_at, reason FROM bb_queue_pauses ORDER BY queue;

@@ -25,6 +25,7 @@ from ..._records import (
     Job,
     JobPage,
     JobSummary,
+    QueuePause,
     RecurringJob,
     ServerInfo,
     ThroughputCount,
@@ -606,6 +607,20 @@ class SQLiteStorage:
         return [
             ThroughputCount(dt.datetime.fromtimestamp(h, UTC), JobState(s), n) for h, s, n in rows
         ]
+
+    def queue_pause(self, queue: str, at: dt.datetime, reason: str) -> bool:
+        with self._write() as conn:
+            return conn.execute(Q["queue_pause"], (queue, _ts(at), reason)).rowcount == 1
+
+    def queue_resume(self, queue: str) -> bool:
+        # Servers of other processes see the commit move PRAGMA data_version (listen()).
+        with self._write() as conn:
+            return conn.execute(Q["queue_resume"], (queue,)).rowcount == 1
+
+    def queue_pauses(self) -> list[QueuePause]:
+        with self._db.reader() as conn:
+            rows = conn.execute(Q["queue_pauses"]).fetchall()
+        return [QueuePause(q, dt.datetime.fromtimestamp(at, UTC), reason) for q, at, reason in rows]
 
     def throughput_prune(self, before: dt.datetime) -> int:
         with self._write() as conn:
