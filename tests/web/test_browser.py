@@ -222,7 +222,7 @@ def test_the_servers_page_shows_busy_workers_and_hosted_work_live_and_on_a_phone
                 service = hosted.locator("li.service", has_text="inventory-sync")
                 assert service.is_visible()
                 assert "running" in service.inner_text()
-                assert "every 1800 s" in hosted.locator("li.periodic").inner_text()
+                assert "every 30 minutes" in hosted.locator("li.periodic").inner_text()
                 assert "0/50 waiting" in hosted.locator("li.task-queue").inner_text()
                 # One column on a phone: nothing wider than the screen.
                 width = page.evaluate("document.documentElement.scrollWidth")

@@ -53,6 +53,18 @@ class PeriodicStatus:
     next_run_at: dt.datetime | None = None
 
 
+_UNITS = ((86_400, "day"), (3_600, "hour"), (60, "minute"))
+
+
+def interval_words(seconds: float) -> str:
+    """An interval as people say it: "every 30 minutes", "every hour", "every 45 s"."""
+    for size, unit in _UNITS:
+        if seconds >= size and seconds % size == 0:
+            count = int(seconds // size)
+            return f"every {unit}" if count == 1 else f"every {count} {unit}s"
+    return f"every {seconds:g} s"
+
+
 class Periodic:
     """A function called every ``every`` seconds, or at the instants of ``cron`` (with
     seconds, in ``timezone``), inside each server that runs it."""
@@ -87,11 +99,11 @@ class Periodic:
         self.leader_only = leader_only
         self.is_async = inspect.iscoroutinefunction(func)
         schedule = f"every {seconds:g} s" if seconds is not None else f"cron {cron} ({self._tz})"
-        self._words = (
-            schedule
-            if self._cron is None
-            else f"{self._cron.describe()} ({self._tz})".replace(" (UTC)", " UTC")
-        )
+        if self._cron is not None:
+            self._words = f"{self._cron.describe()} ({self._tz})".replace(" (UTC)", " UTC")
+        else:
+            assert seconds is not None  # every= or cron=, checked above
+            self._words = interval_words(seconds)
         self._status = PeriodicStatus(name, schedule, leader_only)
         self._started_mono: float | None = None
         self._lock = threading.Lock()
