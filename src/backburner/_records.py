@@ -324,6 +324,24 @@ class QueueInfo:
         """Whether servers are told to claim none of this queue's jobs."""
         return self.pause is not None
 
+    def as_dict(self) -> dict[str, Any]:
+        """As JSON shows it (``api/queues``, ``backburner queues --json``): counts as
+        numbers, ``exact`` when all three are, times in UTC ISO 8601."""
+        pause = self.pause
+        return {
+            "name": self.name,
+            "enqueued": self.enqueued.count,
+            "processing": self.processing.count,
+            "scheduled": self.scheduled.count,
+            "exact": self.enqueued.exact and self.processing.exact and self.scheduled.exact,
+            "oldest_waiting_seconds": None
+            if self.oldest_waiting is None
+            else self.oldest_waiting.total_seconds(),
+            "paused": pause is not None,
+            "paused_at": None if pause is None else pause.paused_at.astimezone(dt.UTC).isoformat(),
+            "pause_reason": None if pause is None else pause.reason,
+        }
+
 
 @dataclass(frozen=True)
 class QueuePause:

@@ -465,23 +465,7 @@ def queues(ctx: click.Context, app_spec: str | None, url: str | None, as_json: b
     listed = _open(app_spec, url).queues()
     if as_json:
         for q in listed:
-            click.echo(
-                json.dumps(
-                    {
-                        "name": q.name,
-                        "enqueued": q.enqueued.count,
-                        "processing": q.processing.count,
-                        "scheduled": q.scheduled.count,
-                        "exact": q.enqueued.exact and q.processing.exact and q.scheduled.exact,
-                        "oldest_waiting_seconds": None
-                        if q.oldest_waiting is None
-                        else q.oldest_waiting.total_seconds(),
-                        "paused": q.paused,
-                        "paused_at": None if q.pause is None else q.pause.paused_at.isoformat(),
-                        "pause_reason": None if q.pause is None else q.pause.reason,
-                    }
-                )
-            )
+            click.echo(json.dumps(q.as_dict()))
         return
     if not listed:
         click.echo("no queue holds jobs, and none is paused")

@@ -170,7 +170,7 @@ class Api:
         }
 
     def queues(self, request: Request, grant: Grant) -> Any:
-        return {"queues": [_records.queue(q) for q in self.cache.get().queues]}
+        return {"queues": [q.as_dict() for q in self.cache.get().queues]}
 
     def servers(self, request: Request, grant: Grant) -> Any:
         snap = self.cache.get()

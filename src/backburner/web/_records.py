@@ -6,7 +6,7 @@ import datetime as dt
 import json
 from typing import Any
 
-from .._records import Job, JobSummary, QueueInfo, RecurringJob, ServerInfo
+from .._records import Job, JobSummary, RecurringJob, ServerInfo
 from ._family import Family
 
 
@@ -125,22 +125,6 @@ def recurring(record: RecurringJob) -> dict[str, Any]:
         "last_run": iso(record.last_run),
         "last_job_id": record.last_job_id,
         "created_at": iso(record.created_at),
-    }
-
-
-def queue(info: QueueInfo) -> dict[str, Any]:
-    return {
-        "name": info.name,
-        "enqueued": info.enqueued.count,
-        "processing": info.processing.count,
-        "scheduled": info.scheduled.count,
-        "exact": info.enqueued.exact and info.processing.exact and info.scheduled.exact,
-        "oldest_waiting_seconds": None
-        if info.oldest_waiting is None
-        else info.oldest_waiting.total_seconds(),
-        "paused": info.paused,
-        "paused_at": None if info.pause is None else iso(info.pause.paused_at),
-        "pause_reason": None if info.pause is None else info.pause.reason,
     }
 
 
