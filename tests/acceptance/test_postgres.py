@@ -244,8 +244,12 @@ def test_jobs_of_a_killed_server_run_again_on_the_others(pg: Harness) -> None:
 
     rescue = f"rescued from dead server {a.server_id}"
     rescued = {i for i, j in jobs.items() if any(c.reason == rescue for c in j.history)}
+    # A claims ten at a time: the kill may catch a job claimed whose run had not begun yet.
+    claim = f"claimed by {a.server_id}"
+    claimed_by_a = {i for i, j in jobs.items() if any(c.reason == claim for c in j.history)}
     assert interrupted <= rescued  # every job a died running went back to its queue ...
-    assert rescued <= started_on_a  # ... and only those
+    assert rescued <= claimed_by_a  # ... and only jobs a held
+    assert started_on_a <= claimed_by_a
     for job_id, job in jobs.items():
         assert job.state.value == "succeeded"
         assert job.result == "slept 1.0"
@@ -255,8 +259,8 @@ def test_jobs_of_a_killed_server_run_again_on_the_others(pg: Harness) -> None:
         # never two runs of one job at once: each starts after the previous one ended
         assert all(later[0] > earlier[1] for earlier, later in itertools.pairwise(runs))
         if job_id in rescued:
-            assert len(runs) == 2
-            rerun = events[runs[1][0]]
+            assert len(runs) == (2 if job_id in started_on_a else 1)
+            rerun = events[runs[-1][0]]
             assert rerun.pid in (b.pid, c.pid)
             assert rerun.attempt == 2
             [rescued_at] = [s.at for s in job.history if s.reason == rescue]
