@@ -407,6 +407,7 @@ class Backburner:
             workers=server.workers,
             server_timeout=server.server_timeout,
             shutdown_timeout=server.shutdown_timeout,
+            claim_ahead=server.claim_ahead,
             retention=dict(self.retention),
         )
 

@@ -67,6 +67,11 @@ def server_stopped(server_id: str) -> str:
     return f"server {server_id} stopped"
 
 
+def released(server_id: str) -> str:
+    """A job claimed ahead by a server that stopped before a worker started it."""
+    return f"released unstarted by server {server_id} as it stopped"
+
+
 def rescued(server_id: str) -> str:
     """A running job requeued because its server died."""
     return RESCUED.format(server=server_id)

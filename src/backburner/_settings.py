@@ -196,6 +196,10 @@ class ServerSettings(_Section):
         default=8.0, gt=0, le=MAX_DURATION.total_seconds(), allow_inf_nan=False
     )
     shutdown_timeout: float = Field(default=15.0, ge=0)
+    claim_ahead: int = Field(default=100, ge=0)
+    """At most this many jobs claimed beyond the free workers, to start the moment a
+    worker frees up; 0 claims only for free workers. The server claims ahead only what it
+    would start within about 50 ms at its recent pace, so slow jobs are not held back."""
 
 
 class RetentionSettings(_Section):

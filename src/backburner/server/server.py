@@ -1,10 +1,13 @@
 """The server: one event loop that claims jobs, runs them and records their outcomes.
 
-Claims are sized to free worker slots; outcomes are written back in batches by one
-flusher, so a busy server makes few, large transactions. Everything else it does runs as
-services (``_services.py``): staging due jobs on the loop; heartbeats, dead-server rescue
-and pruning each on a thread of their own (``maintenance.py``), so that a job that blocks
-the event loop cannot make its server look dead.
+Claims are sized to free worker slots plus a small buffer of jobs claimed ahead (as many
+as the workers would start in about ``AHEAD_SECONDS`` at their recent pace, at most
+``claim_ahead``); a freed slot starts the next buffered job at once. Outcomes are written
+back in batches by one flusher, so a busy server makes few, large transactions.
+Everything else it does runs as services (``_services.py``): staging due jobs on the loop;
+heartbeats, dead-server rescue and pruning each on a thread of their own
+(``maintenance.py``), so that a job that blocks the event loop cannot make its server look
+dead.
 """
 
 from __future__ import annotations
@@ -20,11 +23,13 @@ import sqlite3
 import threading
 import time
 import uuid
+from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from .. import _reasons
 from .._clock import utcnow
 from .._context import JobContext
 from .._engine import Engine
@@ -53,6 +58,8 @@ T = TypeVar("T")
 
 SCHEDULE_MIN_GAP = 0.1  # seconds between two passes of the schedule loop
 CANCEL_GRACE = 1.0  # seconds jobs asked to stop at shutdown get before they are requeued
+AHEAD_SECONDS = 0.05  # the buffer holds what the workers would start in this time
+PACE_WINDOW = 0.1  # seconds over which the pace of finished jobs is measured
 
 _DEFAULTS = ServerSettings()
 
@@ -68,6 +75,7 @@ class ServerOptions:
     workers: int = _DEFAULTS.workers
     server_timeout: float = _DEFAULTS.server_timeout
     shutdown_timeout: float = _DEFAULTS.shutdown_timeout
+    claim_ahead: int = _DEFAULTS.claim_ahead
     retention: dict[JobState, dt.timedelta | None] = field(
         default_factory=lambda: RetentionSettings().by_state()
     )
@@ -81,6 +89,8 @@ class ServerOptions:
             raise ValueError(f"workers must be 0 (run no jobs) or more, not {self.workers}")
         if self.server_timeout <= 0:
             raise ValueError("server_timeout must be positive")
+        if self.claim_ahead < 0:
+            raise ValueError(f"claim_ahead must be 0 or more, not {self.claim_ahead}")
 
     @property
     def heartbeat_interval(self) -> float:
@@ -135,6 +145,10 @@ class Server:
         self._claims_in_flight: set[dt.datetime] = set()
         self._claims_received: set[dt.datetime] = set()
         self._busy = 0
+        self._ready: deque[ClaimedJob] = deque()  # claimed ahead, to start as slots free
+        self._ahead = 0  # how many jobs the buffer aims to hold now
+        self._finished = 0  # runs ended, for the pace that sizes the buffer
+        self._pace_mark = (time.monotonic(), 0)
         self._outcomes: list[Outcome] = []
         self._threads = DaemonThreadPool(options.workers)
         self._io = ThreadPoolExecutor(2, thread_name_prefix="backburner-io")
@@ -219,8 +233,9 @@ class Server:
         self._claims_received -= times
 
     def running_claims(self) -> list[ClaimedJob]:
-        """The claims of the jobs running here (the latest claim of each job)."""
-        return [running.claimed for running in list(self._running.values())]
+        """The claims of the jobs running here (the latest claim of each job), and of
+        those claimed ahead and waiting for a worker."""
+        return [running.claimed for running in list(self._running.values())] + list(self._ready)
 
     def cancel_lost(self, claims: Sequence[ClaimedJob]) -> None:
         """Claims of jobs deleted or rescued elsewhere while running here: ask them to stop."""
@@ -241,6 +256,10 @@ class Server:
         self._work_hint.set()
 
     def _cancel_claims(self, claims: list[ClaimedJob]) -> None:
+        # Claimed ahead and not started: dropped, as storage no longer holds them here.
+        lost = {id(claimed) for claimed in claims}
+        if any(id(claimed) in lost for claimed in self._ready):
+            self._ready = deque(c for c in self._ready if id(c) not in lost)
         # Only those very claims: the same job may have been claimed again since.
         runs = [self._running.get(claimed.id) for claimed in claims]
         self._cancel(
@@ -355,21 +374,21 @@ class Server:
         poll = self.engine.poll_interval()
         failures = 0
         while not self._stopping.is_set():
-            free = self.options.workers - self._busy
+            want = self._claim_size()
             claimed: list[ClaimedJob] = []
             self._work_hint.clear()
-            if free > 0:
+            if want > 0:
                 try:
-                    claimed = await self._claim(free)
+                    claimed = await self._claim(want)
                     failures = 0
                 except Exception as error:
                     failures += 1
                     log.warning("server %s: claiming jobs failed (%s); retrying", self.id, error)
                     await self._sleep(min(5.0, 0.1 * 2**failures))
                     continue
-                for job in claimed:
-                    self._start(job)
-            if claimed and len(claimed) == free:
+                self._ready.extend(claimed)
+                self._start_ready()
+            if claimed and len(claimed) == want:
                 continue  # maybe more is waiting; the next pass claims the slots freed meanwhile
             waits = [
                 asyncio.ensure_future(self._work_hint.wait()),
@@ -383,6 +402,36 @@ class Server:
             )
             for waiter in pending:
                 waiter.cancel()
+
+    def _claim_size(self) -> int:
+        """How many jobs to claim now: the free slots and the buffer's shortfall, once the
+        buffer is down to half its aim (so that claims stay large); else none."""
+        self._ahead = self._aim()
+        buffered = len(self._ready)
+        if buffered > self._ahead // 2:
+            return 0
+        free = self.options.workers - self._busy
+        return max(0, free + self._ahead - buffered)
+
+    def _aim(self) -> int:
+        """The buffer's aim: the jobs the workers would start in ``AHEAD_SECONDS`` at the
+        pace of the last ``PACE_WINDOW`` (or longer), capped by ``claim_ahead``."""
+        cap = self.options.claim_ahead if self.options.workers else 0
+        if cap == 0:
+            return 0
+        now = time.monotonic()
+        since, finished = self._pace_mark
+        elapsed = now - since
+        if elapsed < PACE_WINDOW:
+            return self._ahead
+        self._pace_mark = (now, self._finished)
+        pace = (self._finished - finished) / elapsed
+        return min(cap, int(pace * AHEAD_SECONDS))
+
+    def _start_ready(self) -> None:
+        """Start buffered jobs in the free slots."""
+        while self._ready and self._busy < self.options.workers:
+            self._start(self._ready.popleft())
 
     async def _sleep(self, seconds: float) -> None:
         with contextlib.suppress(TimeoutError):
@@ -446,6 +495,11 @@ class Server:
 
     def _free_slot(self) -> None:
         self._busy -= 1
+        self._finished += 1
+        if self._ready and not self._stopping.is_set():
+            self._start(self._ready.popleft())
+            if len(self._ready) > self._ahead // 2:
+                return  # enough is buffered: no claim yet
         self._work_hint.set()
 
     async def _flush_loop(self) -> None:
@@ -563,11 +617,13 @@ class Server:
         return min((t for t in self.engine.next_due() if t is not None), default=None)
 
     async def _drain(self) -> None:
-        """Graceful stop: wait for running jobs, then ask the rest to stop and requeue them.
+        """Graceful stop: give back the jobs claimed ahead, wait for running jobs, then ask
+        the rest to stop and requeue them.
 
         Bounded: ``shutdown_timeout`` (skipped by ``request_stop(immediately=True)``), then
         ``CANCEL_GRACE``; runs still going then are abandoned.
         """
+        self._release_ready()
         deadline = time.monotonic() + self.options.shutdown_timeout
         if self._active():
             log.info("server %s: waiting for %d running job(s)", self.id, len(self._active()))
@@ -588,6 +644,23 @@ class Server:
             await asyncio.wait(tasks, timeout=0.2)
         # Async jobs that swallow their cancellation would never end: leave them behind.
         self._abandon([r for r in self._active() if r.task is not None and not r.task.done()])
+
+    def _release_ready(self) -> None:
+        """Jobs claimed ahead and never started go back to their queues, not counted as
+        attempts (through the flusher, fenced by their claim like any outcome)."""
+        if not self._ready:
+            return
+        released, self._ready = list(self._ready), deque()
+        now = utcnow()
+        reason = _reasons.released(self.id)
+        self._outcomes.extend(
+            Outcome(
+                c.id, self.id, c.attempt, JobState.ENQUEUED, now, reason, started_at=c.started_at
+            )
+            for c in released
+        )
+        self._flush_hint.set()
+        log.info("server %s: %d job(s) claimed ahead back in their queues", self.id, len(released))
 
     def _abandon(self, runs: list[_Running]) -> None:
         if not runs:
