@@ -96,7 +96,7 @@ def test_config_prints_each_value_with_its_source(bb: Harness) -> None:
             "[server]\nwokers = 3\n",
             {},
             "Error: unknown setting server.wokers (file {toml}); "
-            "server takes queues, workers, server_timeout, shutdown_timeout\n",
+            "server takes queues, workers, server_timeout, shutdown_timeout, claim_ahead\n",
         ),
         (
             "",

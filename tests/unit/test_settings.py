@@ -159,7 +159,7 @@ def test_pyproject_table_and_named_files(tmp_path: Path, monkeypatch: pytest.Mon
             "[server]\nwokers = 3\n",
             {},
             "unknown setting server.wokers (file {file}); server takes queues, workers, "
-            "server_timeout, shutdown_timeout",
+            "server_timeout, shutdown_timeout, claim_ahead",
         ),
         (
             "",
