@@ -44,6 +44,7 @@ from benchmarks.bench import (  # noqa: E402
     cpu_yardstick,
     server_process,
 )
+
 NOOP = "bench.noop"  # benchmarks.benchapp.NOOP (importing it builds its app)
 
 WORKERS = 10  # the default of `backburner server`
@@ -153,7 +154,7 @@ class Store:
             f"SELECT count(*), min(started_at), max(finished_at) FROM {{schema}}.bb_jobs "
             f"WHERE name = '{NOOP}' AND state = 'succeeded'"
         )
-        span = (last - first).total_seconds() if self.postgres else last - first
+        span = float((last - first).total_seconds() if self.postgres else last - first)
         return float(count) / span
 
     def explain_claim(self) -> str:
