@@ -77,7 +77,7 @@ class SQLiteStorage:
         path: str,
         *,
         busy_timeout: float = 30.0,
-        poll_interval: float = 0.01,
+        poll_interval: float = 0.005,
         synchronous: str = "normal",
     ):
         if not 0 <= busy_timeout < math.inf:
