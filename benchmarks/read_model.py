@@ -137,6 +137,28 @@ def best_of(call: Callable[[], Any], runs: int = 5) -> float:
     return best
 
 
+def fill_postgres(url: str, schema: str, jobs: int) -> None:
+    """Add ``jobs`` finished jobs and 20,000 waiting ones to the migrated ``schema``, in
+    set-based statements, then vacuum and analyze the table."""
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        for statement in FILL_POSTGRES.replace("{schema}", schema).split(";\n"):
+            if "%(jobs)s" in statement:
+                # With parameters, "%" is a placeholder: the modulo operator is "%%".
+                conn.execute(statement.replace(" % ", " %% "), {"jobs": jobs})
+            elif statement.strip():
+                conn.execute(statement.encode())
+        conn.execute(f"VACUUM ANALYZE {schema}.bb_jobs")
+
+
+def fill_sqlite(path: str, jobs: int) -> None:
+    """Add ``jobs`` finished jobs to the migrated SQLite file ``path`` in one statement."""
+    with contextlib.closing(sqlite3.connect(path)) as conn:
+        conn.execute(FILL_SQLITE, (jobs,))
+        conn.commit()
+
+
 @contextlib.contextmanager
 def postgres(url: str, jobs: int) -> Iterator[Storage]:
     import psycopg
@@ -147,14 +169,7 @@ def postgres(url: str, jobs: int) -> Iterator[Storage]:
     store = PostgresStorage(url, schema=schema)
     try:
         store.migrate()
-        with psycopg.connect(url, autocommit=True) as conn:
-            for statement in FILL_POSTGRES.replace("{schema}", schema).split(";\n"):
-                if "%(jobs)s" in statement:
-                    # With parameters, "%" is a placeholder: the modulo operator is "%%".
-                    conn.execute(statement.replace(" % ", " %% "), {"jobs": jobs})
-                elif statement.strip():
-                    conn.execute(statement.encode())
-            conn.execute(f"VACUUM ANALYZE {schema}.bb_jobs")
+        fill_postgres(url, schema, jobs)
         yield store
     finally:
         store.close()
@@ -170,9 +185,7 @@ def sqlite(jobs: int) -> Iterator[Storage]:
         path = str(Path(folder) / "jobs.db")
         store = SQLiteStorage(path)
         store.migrate()
-        with contextlib.closing(sqlite3.connect(path)) as conn:
-            conn.execute(FILL_SQLITE, (jobs,))
-            conn.commit()
+        fill_sqlite(path, jobs)
         try:
             yield store
         finally:
