@@ -18,6 +18,8 @@ if TYPE_CHECKING:
 
 MAX_AGE = 1.0
 """Seconds a snapshot is served before storage is asked again."""
+EARLY = 0.9
+"""A snapshot this share of ``max_age`` old is read again (polls are not exactly on time)."""
 
 
 @dataclass(frozen=True)
@@ -57,9 +59,13 @@ class SnapshotCache:
 
     def get(self) -> Snapshot:
         with self._lock:
-            if self._snapshot is None or time.monotonic() - self._read_at >= self._max_age:
+            # The age counts from the start of the read, and a poll a little early still
+            # reads again: a page polling every ``max_age`` seconds gets a fresh snapshot
+            # each time, not every other time (which made its rates swing).
+            started = time.monotonic()
+            if self._snapshot is None or started - self._read_at >= EARLY * self._max_age:
                 self._snapshot = self._read()
-                self._read_at = time.monotonic()
+                self._read_at = started
             return self._snapshot
 
     def forget(self) -> None:
