@@ -216,25 +216,39 @@ def client(url: str) -> Iterator[tuple[Backburner, BenchJobs]]:
         app.close()
 
 
+def process_env(url: str, extra: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment of a Backburner process on ``url`` that imports these benchmarks."""
+    path = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)
+    env = dict(os.environ, BACKBURNER_URL=url, PYTHONPATH=path, **(extra or {}))
+    env.pop("BACKBURNER_APP", None)
+    return env
+
+
+@contextlib.contextmanager
+def process(
+    command: list[str], env: dict[str, str], log: IO[bytes]
+) -> Iterator[subprocess.Popen[bytes]]:
+    """``command`` in a separate process; stopped with SIGTERM on exit."""
+    proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        yield proc
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
 @contextlib.contextmanager
 def server_process(url: str, workers: int, log: IO[bytes]) -> Iterator[subprocess.Popen[bytes]]:
     """``backburner server`` in a separate process; stopped with SIGTERM on exit."""
-    path = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)
-    env = dict(os.environ, BACKBURNER_URL=url, PYTHONPATH=path)
-    env.pop("BACKBURNER_APP", None)
     command = [sys.executable, "-m", "backburner", "server", "--app", SERVER_APP]
     command += ["--workers", str(workers)]
-    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        yield process
-    finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+    with process(command, process_env(url), log) as proc:
+        yield proc
 
 
 def wait_for(

@@ -42,11 +42,9 @@ import json
 import os
 import platform
 import random
-import signal
 import socket
 import sqlite3
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -63,7 +61,14 @@ if str(ROOT) not in sys.path:
 
 from backburner import Backburner, JobState  # noqa: E402
 from backburner._records import ServerInfo  # noqa: E402
-from benchmarks.bench import SERVER_APP, bench_jobs, cpu_yardstick, percentile  # noqa: E402
+from benchmarks.bench import (  # noqa: E402
+    SERVER_APP,
+    bench_jobs,
+    cpu_yardstick,
+    percentile,
+    process,
+)
+from benchmarks.bench import process_env as _env  # noqa: E402
 from benchmarks.read_model import fill_postgres, fill_sqlite  # noqa: E402
 
 GOAL_MS = 200.0
@@ -167,30 +172,6 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
-
-
-def _env(url: str, extra: dict[str, str] | None = None) -> dict[str, str]:
-    path = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)
-    env = dict(os.environ, BACKBURNER_URL=url, PYTHONPATH=path, **(extra or {}))
-    env.pop("BACKBURNER_APP", None)
-    return env
-
-
-@contextlib.contextmanager
-def process(
-    command: list[str], env: dict[str, str], log: IO[bytes]
-) -> Iterator[subprocess.Popen[bytes]]:
-    proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        yield proc
-    finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
 
 
 @contextlib.contextmanager
